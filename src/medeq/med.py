@@ -1,0 +1,675 @@
+"""The ``MED`` campaign: a thin facade over samplers, evaluation, surrogate,
+discovery, storage and views.
+
+``MED`` keeps the campaign state (parameters, samples, responses, epochs)
+and delegates every piece of work to the module that owns it.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import secrets
+import traceback
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import responses as resp
+from .parameters import as_points, from_unit, to_unit, validate_parameters
+from .samplers import DVASampler
+from .surrogate import fit_surrogates
+
+#: Tolerance on sampler output outside the unit cube before it is an error.
+UNIT_TOLERANCE = 1e-9
+
+
+class MED:
+    """Autonomously explore system responses and discover underlying laws.
+
+    Parameters
+    ----------
+    parameters : pd.DataFrame or str or os.PathLike
+        Free parameters (see :func:`medeq.create_parameters`), or the path to
+        a simulation script defining them between ``# MED PARAMETERS START``
+        and ``# MED PARAMETERS END`` (script mode).
+    response_names : list[str], optional
+        Names of the responses; default ``response`` / ``response0..``.
+    sampler : class or object, default DVASampler
+        Any object with ``.sample(n, med)`` returning points in the unit
+        cube; a class is constructed as ``cls(d, seed=seed)``.
+    scheduler : medeq.Scheduler, optional
+        Runs evaluations in parallel. ``None``: a Python function is
+        evaluated in this process, and a script on a ``LocalScheduler``.
+    seed : int, optional
+        Random seed; drawn and recorded when not given.
+    verbose : int, default 3
+        0 is silent; higher prints more summaries (0 to 5).
+
+    Examples
+    --------
+    >>> import medeq
+    >>> parameters = medeq.create_parameters(["A", "B"], [-5., -5.], [10., 10.])
+    >>> med = medeq.MED(parameters, seed=42)
+    >>> samples = med.sample(5)
+    >>> med.evaluate(lambda x: x[0] + x[1])
+    """
+
+    def __init__(
+        self,
+        parameters,
+        response_names=None,
+        sampler=DVASampler,
+        scheduler=None,
+        seed: int | None = None,
+        verbose: int = 3,
+    ):
+        self.script = None
+        if isinstance(parameters, (str, os.PathLike)):
+            from .scripts import Script
+
+            self.script = Script.load(parameters)
+            parameters = self.script.parameters
+            if scheduler is None:
+                from .schedulers import LocalScheduler
+
+                scheduler = LocalScheduler()
+        self.parameters = validate_parameters(parameters)
+        self.response_names = resp.check_names(response_names)
+        self.seed = _check_seed(seed)
+        self.verbose = _check_verbose(verbose)
+        self.sampler = _build_sampler(sampler, len(self.parameters), self.seed)
+        self.scheduler = _check_scheduler(scheduler)
+
+        d = len(self.parameters)
+        self.samples = np.empty((0, d))
+        self.responses: np.ndarray | None = None
+        self.measured_variances: np.ndarray | None = None
+        self.epochs: list[tuple[int, int]] = []
+        self.epoch_origins: list[str] = []
+        self.gp = None
+        self.sr: dict = {}
+        self.paths = None
+
+    # ------------------------------------------------------------------ state
+    @property
+    def parameter_names(self) -> list[str]:
+        return list(self.parameters.index)
+
+    @property
+    def n_evaluated(self) -> int:
+        return 0 if self.responses is None else len(self.responses)
+
+    @property
+    def queue(self) -> np.ndarray:
+        """Samples generated but not evaluated yet, in real units."""
+        return self.samples[self.n_evaluated:]
+
+    @property
+    def evaluated(self) -> np.ndarray:
+        """Evaluated samples (N, P), in real units."""
+        return self.samples[: self.n_evaluated]
+
+    @property
+    def names(self) -> list[str]:
+        """Response names in use: the given ones, else ``response``/``response0..``."""
+        k = 0 if self.responses is None else self.responses.shape[1]
+        if self.response_names is not None:
+            return list(self.response_names)
+        return resp.default_names(k) if k else []
+
+    @property
+    def variances(self) -> np.ndarray | None:
+        """Measurement-noise variance of every result (N, K).
+
+        Where the user gave a variance (``evaluate``/``augment`` with
+        ``variances=``) it is used as is; elsewhere it is the noise level the
+        response's surrogate fitted (in response units squared), or NaN while
+        there is no surrogate.
+        """
+        if self.responses is None:
+            return None
+        out = self.measured_variances.copy()
+        for k, model in enumerate(self.gp or []):
+            if model is not None:
+                missing = np.isnan(out[:, k])
+                out[missing, k] = model.noise_variance
+        return out
+
+    @property
+    def results(self) -> pd.DataFrame:
+        """Evaluated samples with their variance and response columns."""
+        frame = pd.DataFrame(self.evaluated, columns=self.parameter_names)
+        if self.responses is None:
+            return frame
+        names = self.names
+        variances = self.variances
+        labels = ["variance"] if len(names) == 1 else [f"variance_{n}" for n in names]
+        for label, column in zip(labels, variances.T):
+            frame[label] = column
+        for name, column in zip(names, self.responses.T):
+            frame[name] = column
+        return frame
+
+    @contextmanager
+    def _transaction(self):
+        """Restore every attribute if the block fails: no half-applied call."""
+        saved = dict(self.__dict__)
+        try:
+            yield
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    # --------------------------------------------------------------- sampling
+    def sample(self, n: int) -> np.ndarray:
+        """Generate ``n`` new samples, add them to ``samples`` and the queue.
+
+        Returns the new samples in real units, shaped ``(n, P)``.
+        """
+        if isinstance(n, (bool, np.bool_)) or int(n) != n or n < 1:
+            raise ValueError(f"n must be a positive integer number of samples; got {n!r}.")
+        n = int(n)
+        unit = self._checked_sampler_output(self.sampler.sample(n, self), n)
+        new = from_unit(unit, self.parameters)
+        self.samples = np.vstack([self.samples, new])
+        self._autosave()
+        return new.copy()
+
+    def _checked_sampler_output(self, unit, n: int) -> np.ndarray:
+        d = len(self.parameters)
+        what = f"sampler {self.sampler!r} returned"
+        try:
+            unit = np.asarray(unit, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(f"{what} {type(unit).__name__}, not numbers; expected an ({n}, {d}) array.") from None
+        if unit.shape != (n, d):
+            raise ValueError(f"{what} an array of shape {unit.shape}; expected ({n}, {d}).")
+        if not np.isfinite(unit).all():
+            raise ValueError(f"{what} non-finite values; samples must lie in the unit cube [0, 1]^{d}.")
+        if unit.min() < -UNIT_TOLERANCE or unit.max() > 1 + UNIT_TOLERANCE:
+            raise ValueError(
+                f"{what} values in [{unit.min():.4g}, {unit.max():.4g}]; samples must lie in "
+                f"the unit cube [0, 1]^{d} (medeq scales them to the bounds)."
+            )
+        return np.clip(unit, 0.0, 1.0)
+
+    # ------------------------------------------------------------- evaluation
+    def evaluate(self, f=None, variances=None) -> None:
+        """Evaluate the queued samples.
+
+        Parameters
+        ----------
+        f : array-like, callable or None
+            * responses for the queue, ``(n,)`` or ``(n, K)`` (run your
+              experiments on ``med.queue``, then feed the numbers back);
+            * a function taking one sample vector and returning a float, a
+              list of floats, or a dict name -> float;
+            * ``None`` in script mode: the script runs once per sample on the
+              campaign's scheduler.
+        variances : array-like, optional
+            Known measurement-noise variances, shaped like the responses.
+
+        Notes
+        -----
+        A function that raises on one sample gives NaN for that sample (with a
+        warning naming the error); the others are kept. If every sample
+        fails, nothing is recorded and the first error is raised. On Ctrl-C,
+        the finished samples are recorded and the rest stay queued.
+        """
+        queue = self.queue
+        if len(queue) == 0:
+            warnings.warn(
+                "the queue is empty: nothing to evaluate; call med.sample(n) first.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            return
+        if f is None and self.script is None:
+            raise ValueError(
+                "evaluate() needs the responses for the queue (array-like) or a function "
+                "f(sample) -> response; only a campaign created from a script evaluates "
+                "with no argument."
+            )
+        if f is None or callable(f):
+            self._evaluate_outcomes(f, queue, variances)
+        else:
+            with self._transaction():
+                values = resp.as_response_array(f, len(queue))
+                self._record(np.arange(len(queue)), values, variances, "evaluated")
+        self._autosave()
+
+    def _evaluate_outcomes(self, f, queue: np.ndarray, variances) -> None:
+        try:
+            outcomes = self._run_evaluations(f, queue)
+        except resp.EvaluationInterrupted as stop:
+            if stop.finished:
+                order = np.array(sorted(stop.finished))
+                finished = [stop.finished[i] for i in order]
+                self._record_outcomes(order, finished, _rows(variances, order))
+                self._autosave()
+            raise
+        self._record_outcomes(np.arange(len(queue)), outcomes, variances)
+
+    def _run_evaluations(self, f, queue: np.ndarray) -> list:
+        if f is None:
+            from .scripts import run_script_jobs
+
+            if self.paths is None:
+                self.save()
+            else:
+                self._autosave()
+            return run_script_jobs(
+                self.script, self.scheduler, queue, self.parameter_names,
+                self.paths.outputs, verbose=self.verbose,
+            )
+        if self.scheduler is not None:
+            return self.scheduler.map(f, queue)
+        return evaluate_in_process(f, queue)
+
+    def _record_outcomes(self, order, outcomes, variances) -> None:
+        with self._transaction():
+            values, dict_names = resp.outcomes_to_array(outcomes, None)
+            if dict_names is not None:
+                values = self._align_dict_names(values, dict_names)
+            self._record(order, values, variances, "evaluated")
+        _warn_failures(outcomes, order)
+
+    def _align_dict_names(self, values: np.ndarray, keys: list[str]) -> np.ndarray:
+        if self.response_names is None:
+            if self.responses is not None and self.responses.shape[1] != len(keys):
+                raise ValueError(
+                    f"the responses have keys {keys} but earlier results have "
+                    f"{self.responses.shape[1]} unnamed response(s)."
+                )
+            self.response_names = list(keys)
+            return values
+        if set(keys) != set(self.response_names):
+            raise ValueError(
+                f"the responses have keys {keys}, but this campaign's response_names are "
+                f"{self.response_names}; return the same names (or create the MED "
+                "without response_names)."
+            )
+        return values[:, [keys.index(name) for name in self.response_names]]
+
+    def _record(self, order: np.ndarray, values: np.ndarray, variances, origin: str) -> None:
+        """Move queue rows ``order`` (with ``values``) to the evaluated block."""
+        k = values.shape[1]
+        if self.responses is not None and self.responses.shape[1] != k:
+            raise ValueError(
+                f"got {k} response(s) per sample, but earlier results have "
+                f"{self.responses.shape[1]}; every epoch must give the same responses."
+            )
+        self.response_names = resp.reconcile_names(self.response_names, k)
+        measured = _check_variances(variances, values.shape)
+        n = self.n_evaluated
+        queue = self.queue
+        rest = np.setdiff1d(np.arange(len(queue)), order)
+        self.samples = np.vstack([self.evaluated, queue[order], queue[rest]])
+        self._append_results(values, measured, origin, n)
+
+    def _append_results(self, values, measured, origin: str, n: int) -> None:
+        if self.responses is None:
+            self.responses = values
+            self.measured_variances = measured
+        else:
+            self.responses = np.vstack([self.responses, values])
+            self.measured_variances = np.vstack([self.measured_variances, measured])
+        self.epochs.append((n, n + len(values)))
+        self.epoch_origins.append(origin)
+        self.refit()
+
+    def augment(self, samples, responses, variances=None) -> None:
+        """Add historical, already evaluated samples with their responses.
+
+        They are inserted after the evaluated samples and before the queue.
+        Points outside the parameter bounds are accepted with a warning.
+        """
+        points = as_points(samples, self.parameters, "samples")
+        with self._transaction():
+            values = resp.as_response_array(responses, len(points))
+            lower, upper = self.parameters["min"].to_numpy(), self.parameters["max"].to_numpy()
+            outside = np.nonzero(((points < lower) | (points > upper)).any(axis=1))[0]
+            if len(outside):
+                warnings.warn(
+                    f"augment: {len(outside)} sample(s) lie outside the parameter bounds "
+                    f"(rows {outside[:10].tolist()}); they are kept.",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+            k = values.shape[1]
+            if self.responses is not None and self.responses.shape[1] != k:
+                raise ValueError(
+                    f"augment got {k} response(s) per sample, but earlier results have "
+                    f"{self.responses.shape[1]}."
+                )
+            self.response_names = resp.reconcile_names(self.response_names, k)
+            measured = _check_variances(variances, values.shape)
+            n = self.n_evaluated
+            self.samples = np.vstack([self.evaluated, points, self.queue])
+            self._append_results(values, measured, "augmented", n)
+        self._autosave()
+
+    def refit(self) -> None:
+        """Refit the surrogate of every response on the evaluated samples."""
+        unit = to_unit(self.evaluated, self.parameters)
+        self.gp = fit_surrogates(unit, self.responses, self.measured_variances, self.seed)
+
+    # ------------------------------------------------------------- prediction
+    def response_index(self, response=None) -> int:
+        """Index of a response given by name or index (``None``: the only one)."""
+        names = self.names
+        if not names:
+            raise ValueError("there are no results yet: evaluate some samples first.")
+        if response is None:
+            if len(names) > 1:
+                raise ValueError(
+                    f"this campaign has {len(names)} responses {names}: choose one with "
+                    "response=<name or index>."
+                )
+            return 0
+        if isinstance(response, (int, np.integer)) and not isinstance(response, bool):
+            if -len(names) <= response < len(names):
+                return int(response) % len(names)
+            raise ValueError(f"response index {response} is out of range for responses {names}.")
+        if response in names:
+            return names.index(response)
+        raise ValueError(f"unknown response {response!r}; the responses are {names}.")
+
+    def predict(self, x, response=None, return_std: bool = True, equation=None):
+        """Predict responses at points ``x`` given in real units.
+
+        Parameters
+        ----------
+        x : pd.DataFrame or array-like
+            One row per point: a DataFrame with the parameter columns, an
+            ``(n, P)`` array, or a single point of length ``P``.
+        response : str or int, optional
+            Which response; ``None`` predicts all of them.
+        return_std : bool, default True
+            Also return the surrogate's standard deviation.
+        equation : Equation, int, str, optional
+            Evaluate a discovered equation instead of the surrogate: a row
+            of the response's hall of fame, ``"best"``, or an expression.
+
+        Returns
+        -------
+        mean or (mean, std)
+            ``(n,)`` arrays for one response, ``(n, K)`` for all of them.
+        """
+        points = as_points(x, self.parameters)
+        if equation is not None:
+            from .discovery import resolve_equation
+
+            name = self.names[self.response_index(response)] if self.names else None
+            found = resolve_equation(self.sr.get(name), equation, self.parameter_names)
+            return found.evaluate(points)
+        if self.gp is None:
+            raise RuntimeError(
+                f"no surrogate yet: it needs at least 2 evaluated results with finite "
+                f"responses; this campaign has {self.n_evaluated}."
+            )
+        indices = [self.response_index(response)] if response is not None else range(len(self.gp))
+        unit = to_unit(points, self.parameters)
+        means, stds = [], []
+        for k in indices:
+            if self.gp[k] is None:
+                raise RuntimeError(
+                    f"response {self.names[k]!r} has fewer than 2 finite results: no surrogate."
+                )
+            mean, std = self.gp[k].predict(unit, return_std=True)
+            means.append(mean)
+            stds.append(std)
+        mean, std = np.column_stack(means), np.column_stack(stds)
+        if len(means) == 1:
+            mean, std = mean[:, 0], std[:, 0]
+        return (mean, std) if return_std else mean
+
+    # -------------------------------------------------------------- discovery
+    def discover(self, response=None, **kwargs):
+        """Discover closed-form equations for a response (symbolic regression).
+
+        Takes the reference's arguments (``binary_operators``,
+        ``unary_operators``, ``maxsize``, ``niterations``, ``populations``,
+        ``parsimony``, ``denoise``, ``select_k_features``, ...) plus
+        ``timeout_in_seconds`` and ``backend``; see
+        :func:`medeq.discovery.discover_campaign`. Returns the hall of fame
+        (a list of equations with a ``.frame`` DataFrame), also stored in
+        ``med.sr[name]`` and saved with the campaign.
+        """
+        from .discovery import discover_campaign
+
+        name, hall_of_fame = discover_campaign(self, response, **kwargs)
+        self.sr[name] = hall_of_fame
+        self._autosave()
+        return hall_of_fame
+
+    # ----------------------------------------------------------------- subset
+    def subset(self, select) -> "MED":
+        """A new campaign holding only the selected evaluated samples.
+
+        ``select`` is a boolean mask, indices or a slice over the evaluated
+        samples; rows keep their order and epochs. Same parameters, sampler
+        and seed; no queue.
+        """
+        n = self.n_evaluated
+        indices = _selection(select, n)
+        new = copy.copy(self)
+        new.sampler = copy.deepcopy(self.sampler)
+        new.samples = self.evaluated[indices]
+        new.responses = None if self.responses is None else self.responses[indices]
+        new.measured_variances = (
+            None if self.measured_variances is None else self.measured_variances[indices]
+        )
+        new.epochs, new.epoch_origins = [], []
+        start = 0
+        for (lo, hi), origin in zip(self.epochs, self.epoch_origins):
+            count = int(((indices >= lo) & (indices < hi)).sum())
+            if count:
+                new.epochs.append((start, start + count))
+                new.epoch_origins.append(origin)
+                start += count
+        if new.responses is not None and len(new.responses) == 0:
+            new.responses = new.measured_variances = None
+        new.sr, new.paths = {}, None
+        new.refit()
+        return new
+
+    # ---------------------------------------------------------------- storage
+    def save(self, directory=None, pickle_sampler: bool = False):
+        """Save the campaign to a folder (default ``med_seed<seed>``).
+
+        The folder is plain and language-agnostic: ``setup.toml``,
+        ``results.csv``, ``queue.csv``, ``equations.csv`` and a readme. A
+        custom sampler is pickled only with ``pickle_sampler=True``.
+        Returns the folder's paths.
+        """
+        from .storage import save_campaign
+
+        self.paths = save_campaign(self, directory, pickle_sampler=pickle_sampler)
+        return self.paths
+
+    @staticmethod
+    def load(dirpath, allow_pickle: bool = False) -> "MED":
+        """Load a campaign saved with :meth:`save` (nothing is executed).
+
+        ``allow_pickle=True`` is required to load a pickled custom sampler.
+        """
+        from .storage import load_campaign
+
+        return load_campaign(dirpath, allow_pickle=allow_pickle)
+
+    def _autosave(self) -> None:
+        """Keep a campaign that has a folder in sync with it."""
+        if self.paths is not None:
+            self.save(self.paths.directory, pickle_sampler=self.paths.sampler_pickled)
+
+    # ------------------------------------------------------------------ views
+    def plot_samples(self, colors=None, marker_size: int = 10, **kwargs):
+        """Plot the samples by epoch (see :func:`medeq.plots.plot_samples`)."""
+        from .plots import plot_samples
+
+        return plot_samples(self, colors=colors, marker_size=marker_size, **kwargs)
+
+    def plot_response(self, f=None, colors=None, response=None, **kwargs):
+        """Surrogate mean, uncertainty and optionally the true ``f`` over two parameters."""
+        from .plots import plot_response
+
+        return plot_response(self, f=f, colors=colors, response=response, **kwargs)
+
+    def plot_gp(self, response=0, resolution=(32, 32), verbose: bool = True, **kwargs):
+        """Interactive 2-D slices of the surrogate's mean and uncertainty."""
+        from .plots import plot_gp
+
+        return plot_gp(self, response=response, resolution=resolution, verbose=verbose, **kwargs)
+
+    def sensitivity(self, algorithm: str = "rbd_fast", response=None, shorten: bool = True,
+                    verbose: bool = True, **kwargs) -> pd.DataFrame:
+        """Global sensitivity of a response to each parameter (SALib)."""
+        from .sensitivity import sensitivity
+
+        return sensitivity(self, algorithm, response=response, shorten=shorten,
+                           verbose=verbose, **kwargs)
+
+    def report(self, path="report.html", **kwargs):
+        """Write a self-contained HTML report of the campaign; returns its path."""
+        from .report import write_report
+
+        return write_report(self, path, **kwargs)
+
+    def explore(self, f=None, **kwargs):
+        """Run the autonomous sample-evaluate-refit loop (see :func:`medeq.explore`)."""
+        from .exploration import explore
+
+        return explore(self, f, **kwargs)
+
+    # ------------------------------------------------------------------- repr
+    def __repr__(self) -> str:
+        line = "-" * 39
+        responses = (
+            "NoneType" if self.responses is None
+            else f"np.ndarray[{self.responses.shape}, {self.responses.dtype}]"
+        )
+        parts = [
+            f"MED(seed={self.seed})",
+            line,
+            f"parameters = \n{self.parameters}",
+            f"response_names = {self.response_names}",
+            line,
+        ]
+        if self.script is not None:
+            parts.append(f"script = {self.script.path}")
+            parts.append(f"scheduler = {self.scheduler!r}")
+        elif self.scheduler is not None:
+            parts.append(f"scheduler = {self.scheduler!r}")
+        parts += [
+            f"sampler = {self.sampler!r}",
+            f"samples = np.ndarray[{self.samples.shape}, {self.samples.dtype}]",
+            f"responses = {responses}",
+            f"epochs = list[{len(self.epochs)}, tuple[int, int]]",
+        ]
+        return "\n".join(parts)
+
+
+def evaluate_in_process(f, samples: np.ndarray) -> list:
+    """Call ``f`` on every sample here; an exception becomes a failed Outcome."""
+    outcomes: list[resp.Outcome] = []
+    try:
+        for sample in samples:
+            try:
+                outcomes.append(resp.Outcome(value=f(sample.copy())))
+            except Exception as err:  # noqa: BLE001 - one bad sample must not lose the rest
+                where = traceback.extract_tb(err.__traceback__)[-1]
+                outcomes.append(resp.Outcome(
+                    error=f"{type(err).__name__}: {err} ({where.filename}:{where.lineno})"
+                ))
+    except KeyboardInterrupt:
+        raise resp.EvaluationInterrupted(dict(enumerate(outcomes))) from None
+    return outcomes
+
+
+def _warn_failures(outcomes, order) -> None:
+    failed = [(int(i), o) for i, o in zip(order, outcomes) if o.failed]
+    if not failed:
+        return
+    lines = [f"  queue row {i}: {o.error}" + (f" (logs: {o.logs})" if o.logs else "")
+             for i, o in failed[:10]]
+    more = f"\n  ... and {len(failed) - 10} more" if len(failed) > 10 else ""
+    warnings.warn(
+        f"{len(failed)} of {len(outcomes)} evaluation(s) failed; their responses are NaN:\n"
+        + "\n".join(lines) + more,
+        RuntimeWarning,
+        stacklevel=4,
+    )
+
+
+def _rows(variances, order):
+    return None if variances is None else np.asarray(variances, float)[order]
+
+
+def _check_variances(variances, shape) -> np.ndarray:
+    if variances is None:
+        return np.full(shape, np.nan)
+    values = resp.as_response_array(variances, shape[0], "variances")
+    if values.shape != shape:
+        raise ValueError(f"variances must be shaped like the responses {shape}; got {values.shape}.")
+    if (values[np.isfinite(values)] < 0).any():
+        raise ValueError("variances must be non-negative (they are squared uncertainties).")
+    return values
+
+
+def _selection(select, n: int) -> np.ndarray:
+    if isinstance(select, slice):
+        return np.arange(n)[select]
+    arr = np.asarray(select)
+    if arr.dtype == bool:
+        if arr.shape != (n,):
+            raise ValueError(f"a boolean mask must have one entry per evaluated sample ({n}); got shape {arr.shape}.")
+        return np.nonzero(arr)[0]
+    if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(f"select must be a boolean mask, integer indices or a slice; got {select!r}.")
+    if arr.size and (arr.min() < -n or arr.max() >= n):
+        raise ValueError(f"select has indices outside the {n} evaluated samples: {arr.tolist()}.")
+    arr = arr % n if n else arr
+    if len(np.unique(arr)) != len(arr):
+        raise ValueError(f"select has repeated indices: {arr.tolist()}.")
+    return np.sort(arr)
+
+
+def _check_seed(seed) -> int:
+    if seed is None:
+        return secrets.randbelow(100_000)
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer or None; got {seed!r}.")
+    return int(seed)
+
+
+def _check_verbose(verbose) -> int:
+    if isinstance(verbose, bool):
+        return 3 if verbose else 0
+    if not isinstance(verbose, (int, np.integer)) or not 0 <= verbose <= 5:
+        raise ValueError(f"verbose must be an integer between 0 and 5; got {verbose!r}.")
+    return int(verbose)
+
+
+def _build_sampler(sampler, d: int, seed: int):
+    if isinstance(sampler, type):
+        sampler = sampler(d, seed=seed)
+    if not callable(getattr(sampler, "sample", None)):
+        raise TypeError(
+            f"sampler must be a class or an object with a .sample(n, med) method; got {sampler!r}. "
+            "Wrap a function f(n, med) with @medeq.sampler."
+        )
+    return sampler
+
+
+def _check_scheduler(scheduler):
+    if scheduler is not None and not callable(getattr(scheduler, "map", None)):
+        raise TypeError(
+            f"scheduler must be a medeq.Scheduler (e.g. medeq.LocalScheduler()) or None; got {scheduler!r}."
+        )
+    return scheduler

@@ -1,0 +1,220 @@
+"""Responses coming back from an evaluation: validation and normalisation.
+
+Whatever evaluates the queue - the user's numbers, a Python function, a
+simulation script run by a scheduler - ends up here as either an array of
+numbers or a list of :class:`Outcome`, one per sample, and leaves as a clean
+``(n, K)`` float array plus the response names.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+
+@dataclass
+class Outcome:
+    """What one evaluation of one sample produced.
+
+    Attributes
+    ----------
+    value : float, list[float], dict[str, float] or None
+        The raw response; ``None`` when the evaluation failed.
+    error : str or None
+        Why the evaluation failed (short message), ``None`` on success.
+    extra : Any
+        Optional extra data the evaluation returned (saved alongside).
+    logs : str or None
+        Where the evaluation's logs are kept, if anywhere.
+    """
+
+    value: Any = None
+    error: str | None = None
+    extra: Any = None
+    logs: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.value is None
+
+
+class EvaluationInterrupted(KeyboardInterrupt):
+    """Raised by an evaluator stopped by Ctrl-C, carrying what had finished.
+
+    Attributes
+    ----------
+    finished : dict[int, Outcome]
+        Index in the evaluated batch -> outcome, for every finished sample.
+    """
+
+    def __init__(self, finished: dict[int, Outcome], message: str = "interrupted"):
+        super().__init__(message)
+        self.finished = dict(finished)
+
+
+def default_names(k: int) -> list[str]:
+    """Response names used when none were given: ``response`` or ``response0..``."""
+    return ["response"] if k == 1 else [f"response{i}" for i in range(k)]
+
+
+def reconcile_names(names: Sequence[str] | None, k: int) -> list[str] | None:
+    """Pad (``responseK``) or trim ``names`` to ``k`` entries, warning if needed."""
+    if names is None:
+        return None
+    names = list(names)
+    if len(names) == k:
+        return names
+    warnings.warn(
+        f"{len(names)} response names {names} were given for {k} responses; "
+        + ("padding with default names." if len(names) < k else "trimming the extra names."),
+        RuntimeWarning,
+        stacklevel=3,
+    )
+    if len(names) > k:
+        return names[:k]
+    return names + [f"response{i}" for i in range(len(names), k)]
+
+
+def check_names(names) -> list[str] | None:
+    """Validate user-given response names: unique, non-empty strings."""
+    if names is None:
+        return None
+    if isinstance(names, str):
+        names = [names]
+    names = [str(n) for n in names]
+    if any(not n.strip() for n in names):
+        raise ValueError(f"response_names must be non-empty strings; got {names}.")
+    if len(set(names)) != len(names):
+        raise ValueError(f"response_names must be unique; got {names}.")
+    return names
+
+
+def as_response_array(responses, n: int, what: str = "responses") -> np.ndarray:
+    """Turn user-given responses into an ``(n, K)`` float array.
+
+    A 1-D array of length ``n`` is one response per sample; an ``(n, K)``
+    array has ``K`` responses. Non-finite values become NaN with a warning.
+    """
+    try:
+        arr = np.asarray(responses, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise ValueError(
+            f"{what} must be numbers shaped (n,) or (n, K); could not convert "
+            f"{_short(responses)} to floats ({err})."
+        ) from None
+    if arr.ndim == 0:
+        arr = arr.reshape(1, 1)
+    elif arr.ndim == 1:
+        arr = arr[:, None]
+    elif arr.ndim != 2:
+        raise ValueError(f"{what} must be shaped (n,) or (n, K); got shape {arr.shape}.")
+    if arr.shape[0] != n:
+        raise ValueError(
+            f"{what}: expected {n} rows (one per sample), got {arr.shape[0]} "
+            f"(shape {arr.shape})."
+        )
+    if arr.shape[1] == 0:
+        raise ValueError(f"{what} must have at least one response column; got shape {arr.shape}.")
+    return _flag_non_finite(arr, what)
+
+
+def _flag_non_finite(arr: np.ndarray, what: str) -> np.ndarray:
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        warnings.warn(
+            f"{what}: {int(bad.sum())} non-finite value(s) kept as NaN (rows "
+            f"{sorted(set(np.nonzero(bad)[0].tolist()))[:10]}); they are left out of the "
+            "surrogate and of equation discovery.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        arr = arr.copy()
+        arr[bad] = np.nan
+    return arr
+
+
+def _to_float(v, where: str) -> float:
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (numbers.Real, np.number)):
+        try:
+            v = np.asarray(v, dtype=float)
+            if v.ndim == 0:
+                return float(v)
+        except (TypeError, ValueError):
+            pass
+        raise ValueError(
+            f"{where}: a response must be a number, a list of numbers or a dict "
+            f"name -> number; got {_short(v)}."
+        )
+    return float(v)
+
+
+def outcome_values(value, where: str) -> tuple[list[float], list[str] | None]:
+    """Flatten one raw response into floats, plus its names if it was a dict."""
+    if isinstance(value, dict):
+        if not value:
+            raise ValueError(f"{where}: the response dict is empty.")
+        names = [str(k) for k in value]
+        return [_to_float(v, where) for v in value.values()], names
+    if isinstance(value, (numbers.Real, np.number)) and not isinstance(value, (bool, np.bool_)):
+        return [float(value)], None
+    arr = np.asarray(value, dtype=object)
+    if arr.ndim == 0:
+        return [_to_float(value, where)], None
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(
+            f"{where}: a response must be a number, a flat list of numbers or a "
+            f"dict name -> number; got {_short(value)}."
+        )
+    return [_to_float(v, where) for v in arr.tolist()], None
+
+
+def outcomes_to_array(
+    outcomes: Sequence[Outcome], names: list[str] | None
+) -> tuple[np.ndarray, list[str] | None]:
+    """Stack outcomes into an ``(n, K)`` array; failed ones become NaN rows.
+
+    Returns the array and the response names implied by dict responses
+    (``None`` when responses were not dicts). Raises ``ValueError`` when the
+    outcomes disagree on the number of responses or on the dict keys, or
+    when every outcome failed.
+    """
+    rows: list[list[float] | None] = []
+    k = None
+    dict_names = None
+    for i, outcome in enumerate(outcomes):
+        if outcome.failed:
+            rows.append(None)
+            continue
+        values, keys = outcome_values(outcome.value, f"sample {i}")
+        if keys is not None:
+            if dict_names is None:
+                dict_names = keys
+            elif set(keys) != set(dict_names):
+                raise ValueError(
+                    f"sample {i} returned response keys {keys}, but an earlier sample "
+                    f"returned {dict_names}; every evaluation must return the same keys."
+                )
+            values = [dict(zip(keys, values))[name] for name in dict_names]
+        if k is None:
+            k = len(values)
+        elif len(values) != k:
+            raise ValueError(
+                f"sample {i} returned {len(values)} response(s), but an earlier sample "
+                f"returned {k}; every evaluation must return the same number."
+            )
+        rows.append(values)
+    if k is None:
+        errors = "; ".join(f"sample {i}: {o.error}" for i, o in enumerate(outcomes[:3]))
+        raise RuntimeError(f"every evaluation failed ({errors}).")
+    arr = np.array([r if r is not None else [np.nan] * k for r in rows], dtype=float)
+    return _flag_non_finite(arr, "responses"), dict_names or names
+
+
+def _short(value, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
