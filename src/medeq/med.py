@@ -626,6 +626,8 @@ def _selection(select, n: int) -> np.ndarray:
     if isinstance(select, slice):
         return np.arange(n)[select]
     arr = np.asarray(select)
+    if arr.size == 0:
+        return np.array([], dtype=int)
     if arr.dtype == bool:
         if arr.shape != (n,):
             raise ValueError(f"a boolean mask must have one entry per evaluated sample ({n}); got shape {arr.shape}.")

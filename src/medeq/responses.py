@@ -210,8 +210,10 @@ def outcomes_to_array(
     if k is None:
         errors = "; ".join(f"sample {i}: {o.error}" for i, o in enumerate(outcomes[:3]))
         raise RuntimeError(f"every evaluation failed ({errors}).")
-    arr = np.array([r if r is not None else [np.nan] * k for r in rows], dtype=float)
-    return _flag_non_finite(arr, "responses"), dict_names or names
+    succeeded = [i for i, r in enumerate(rows) if r is not None]
+    arr = np.full((len(rows), k), np.nan)
+    arr[succeeded] = _flag_non_finite(np.array([rows[i] for i in succeeded]), "responses")
+    return arr, dict_names or names
 
 
 def _short(value, limit: int = 80) -> str:

@@ -86,7 +86,9 @@ class SobolSampler(Sampler):
 
     def sample(self, n: int, med=None) -> np.ndarray:
         engine = qmc.Sobol(self.d, scramble=True, seed=self.seed)
-        engine.fast_forward(0 if med is None else len(med.samples))
+        drawn = 0 if med is None else len(med.samples)
+        if drawn:
+            engine.fast_forward(drawn)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # balance needs 2^m points
             return engine.random(n)
