@@ -1,4 +1,6 @@
-"""Shared fixtures."""
+"""Shared fixtures, and the CI rule that a missing service fails instead of skipping."""
+
+import os
 
 import numpy as np
 import pytest
@@ -53,3 +55,23 @@ def assert_unchanged(before, med):
             np.testing.assert_array_equal(value, after[key], err_msg=key)
         else:
             assert value == after[key] if key != "gp" else value is after[key], key
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """With MEDEQ_REQUIRE_SERVICES=1 (CI), a skipped test is a failure.
+
+    Only tests marked ``optional`` (e.g. the PySR backend, which needs Julia)
+    may still skip.
+    """
+    outcome = yield
+    report = outcome.get_result()
+    if (
+        report.skipped
+        and os.environ.get("MEDEQ_REQUIRE_SERVICES") == "1"
+        and item.get_closest_marker("optional") is None
+        and not hasattr(report, "wasxfail")
+    ):
+        reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, where every service must run: {reason}"

@@ -1,13 +1,12 @@
 """The MED campaign facade: the reference's local workflow and every error path."""
 
-import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import assert_unchanged, instrument, snapshot
 
 import medeq
-from conftest import assert_unchanged, instrument, snapshot
 
 
 # ------------------------------------------------------------ reference examples

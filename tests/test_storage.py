@@ -5,12 +5,12 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import instrument
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import medeq
 from medeq import storage
-from conftest import instrument
 
 
 def assert_same_campaign(a, b):

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import copy
 import os
-import secrets
-import traceback
 import warnings
 from contextlib import contextmanager
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from . import arguments
 from . import responses as resp
+from .evaluation import evaluate_in_process, warn_failures
 from .parameters import as_points, from_unit, to_unit, validate_parameters
 from .samplers import DVASampler
 from .surrogate import fit_surrogates
@@ -79,10 +78,10 @@ class MED:
                 scheduler = LocalScheduler()
         self.parameters = validate_parameters(parameters)
         self.response_names = resp.check_names(response_names)
-        self.seed = _check_seed(seed)
-        self.verbose = _check_verbose(verbose)
-        self.sampler = _build_sampler(sampler, len(self.parameters), self.seed)
-        self.scheduler = _check_scheduler(scheduler)
+        self.seed = arguments.check_seed(seed)
+        self.verbose = arguments.check_verbose(verbose)
+        self.sampler = arguments.build_sampler(sampler, len(self.parameters), self.seed)
+        self.scheduler = arguments.check_scheduler(scheduler)
 
         d = len(self.parameters)
         self.samples = np.empty((0, d))
@@ -250,7 +249,8 @@ class MED:
             if stop.finished:
                 order = np.array(sorted(stop.finished))
                 finished = [stop.finished[i] for i in order]
-                self._record_outcomes(order, finished, _rows(variances, order))
+                subset = None if variances is None else np.asarray(variances, float)[order]
+                self._record_outcomes(order, finished, subset)
                 self._autosave()
             raise
         self._record_outcomes(np.arange(len(queue)), outcomes, variances)
@@ -277,7 +277,7 @@ class MED:
             if dict_names is not None:
                 values = self._align_dict_names(values, dict_names)
             self._record(order, values, variances, "evaluated")
-        _warn_failures(outcomes, order)
+        warn_failures(outcomes, order)
 
     def _align_dict_names(self, values: np.ndarray, keys: list[str]) -> np.ndarray:
         if self.response_names is None:
@@ -305,7 +305,7 @@ class MED:
                 f"{self.responses.shape[1]}; every epoch must give the same responses."
             )
         self.response_names = resp.reconcile_names(self.response_names, k)
-        measured = _check_variances(variances, values.shape)
+        measured = resp.check_variances(variances, values.shape)
         n = self.n_evaluated
         queue = self.queue
         rest = np.setdiff1d(np.arange(len(queue)), order)
@@ -348,7 +348,7 @@ class MED:
                     f"{self.responses.shape[1]}."
                 )
             self.response_names = resp.reconcile_names(self.response_names, k)
-            measured = _check_variances(variances, values.shape)
+            measured = resp.check_variances(variances, values.shape)
             n = self.n_evaluated
             self.samples = np.vstack([self.evaluated, points, self.queue])
             self._append_results(values, measured, "augmented", n)
@@ -449,7 +449,7 @@ class MED:
         return hall_of_fame
 
     # ----------------------------------------------------------------- subset
-    def subset(self, select) -> "MED":
+    def subset(self, select) -> MED:
         """A new campaign holding only the selected evaluated samples.
 
         ``select`` is a boolean mask, indices or a slice over the evaluated
@@ -457,7 +457,7 @@ class MED:
         and seed; no queue.
         """
         n = self.n_evaluated
-        indices = _selection(select, n)
+        indices = arguments.selection(select, n)
         new = copy.copy(self)
         new.sampler = copy.deepcopy(self.sampler)
         new.samples = self.evaluated[indices]
@@ -494,7 +494,7 @@ class MED:
         return self.paths
 
     @staticmethod
-    def load(dirpath, allow_pickle: bool = False) -> "MED":
+    def load(dirpath, allow_pickle: bool = False) -> MED:
         """Load a campaign saved with :meth:`save` (nothing is executed).
 
         ``allow_pickle=True`` is required to load a pickled custom sampler.
@@ -573,105 +573,3 @@ class MED:
             f"epochs = list[{len(self.epochs)}, tuple[int, int]]",
         ]
         return "\n".join(parts)
-
-
-def evaluate_in_process(f, samples: np.ndarray) -> list:
-    """Call ``f`` on every sample here; an exception becomes a failed Outcome."""
-    outcomes: list[resp.Outcome] = []
-    try:
-        for sample in samples:
-            try:
-                outcomes.append(resp.Outcome(value=f(sample.copy())))
-            except Exception as err:  # noqa: BLE001 - one bad sample must not lose the rest
-                where = traceback.extract_tb(err.__traceback__)[-1]
-                outcomes.append(resp.Outcome(
-                    error=f"{type(err).__name__}: {err} ({where.filename}:{where.lineno})"
-                ))
-    except KeyboardInterrupt:
-        raise resp.EvaluationInterrupted(dict(enumerate(outcomes))) from None
-    return outcomes
-
-
-def _warn_failures(outcomes, order) -> None:
-    failed = [(int(i), o) for i, o in zip(order, outcomes) if o.failed]
-    if not failed:
-        return
-    lines = [f"  queue row {i}: {o.error}" + (f" (logs: {o.logs})" if o.logs else "")
-             for i, o in failed[:10]]
-    more = f"\n  ... and {len(failed) - 10} more" if len(failed) > 10 else ""
-    warnings.warn(
-        f"{len(failed)} of {len(outcomes)} evaluation(s) failed; their responses are NaN:\n"
-        + "\n".join(lines) + more,
-        RuntimeWarning,
-        stacklevel=4,
-    )
-
-
-def _rows(variances, order):
-    return None if variances is None else np.asarray(variances, float)[order]
-
-
-def _check_variances(variances, shape) -> np.ndarray:
-    if variances is None:
-        return np.full(shape, np.nan)
-    values = resp.as_response_array(variances, shape[0], "variances")
-    if values.shape != shape:
-        raise ValueError(f"variances must be shaped like the responses {shape}; got {values.shape}.")
-    if (values[np.isfinite(values)] < 0).any():
-        raise ValueError("variances must be non-negative (they are squared uncertainties).")
-    return values
-
-
-def _selection(select, n: int) -> np.ndarray:
-    if isinstance(select, slice):
-        return np.arange(n)[select]
-    arr = np.asarray(select)
-    if arr.size == 0:
-        return np.array([], dtype=int)
-    if arr.dtype == bool:
-        if arr.shape != (n,):
-            raise ValueError(f"a boolean mask must have one entry per evaluated sample ({n}); got shape {arr.shape}.")
-        return np.nonzero(arr)[0]
-    if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.integer):
-        raise ValueError(f"select must be a boolean mask, integer indices or a slice; got {select!r}.")
-    if arr.size and (arr.min() < -n or arr.max() >= n):
-        raise ValueError(f"select has indices outside the {n} evaluated samples: {arr.tolist()}.")
-    arr = arr % n if n else arr
-    if len(np.unique(arr)) != len(arr):
-        raise ValueError(f"select has repeated indices: {arr.tolist()}.")
-    return np.sort(arr)
-
-
-def _check_seed(seed) -> int:
-    if seed is None:
-        return secrets.randbelow(100_000)
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer or None; got {seed!r}.")
-    return int(seed)
-
-
-def _check_verbose(verbose) -> int:
-    if isinstance(verbose, bool):
-        return 3 if verbose else 0
-    if not isinstance(verbose, (int, np.integer)) or not 0 <= verbose <= 5:
-        raise ValueError(f"verbose must be an integer between 0 and 5; got {verbose!r}.")
-    return int(verbose)
-
-
-def _build_sampler(sampler, d: int, seed: int):
-    if isinstance(sampler, type):
-        sampler = sampler(d, seed=seed)
-    if not callable(getattr(sampler, "sample", None)):
-        raise TypeError(
-            f"sampler must be a class or an object with a .sample(n, med) method; got {sampler!r}. "
-            "Wrap a function f(n, med) with @medeq.sampler."
-        )
-    return sampler
-
-
-def _check_scheduler(scheduler):
-    if scheduler is not None and not callable(getattr(scheduler, "map", None)):
-        raise TypeError(
-            f"scheduler must be a medeq.Scheduler (e.g. medeq.LocalScheduler()) or None; got {scheduler!r}."
-        )
-    return scheduler

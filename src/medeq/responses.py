@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from dataclasses import dataclass, field
-from typing import Any, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -220,3 +221,14 @@ def _short(value, limit: int = 80) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
+
+
+def check_variances(variances, shape) -> np.ndarray:
+    if variances is None:
+        return np.full(shape, np.nan)
+    values = as_response_array(variances, shape[0], "variances")
+    if values.shape != shape:
+        raise ValueError(f"variances must be shaped like the responses {shape}; got {values.shape}.")
+    if (values[np.isfinite(values)] < 0).any():
+        raise ValueError("variances must be non-negative (they are squared uncertainties).")
+    return values
