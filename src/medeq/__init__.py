@@ -21,12 +21,17 @@ from .samplers import (
 )
 from .med import MED
 
-# Schedulers pull in heavier dependencies (dask): import them on first use.
+# Schedulers pull in heavier dependencies (dask): import them, and their
+# companions, on first use.
 _LAZY = {
     "Scheduler": "schedulers",
     "LocalScheduler": "schedulers",
     "SlurmScheduler": "schedulers",
     "DaskScheduler": "schedulers",
+    "StoppingCondition": "stopping",
+    "EvaluationBudget": "stopping",
+    "UncertaintyTarget": "stopping",
+    "TimeLimit": "stopping",
 }
 
 

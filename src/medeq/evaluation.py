@@ -13,20 +13,24 @@ import warnings
 import numpy as np
 
 from . import responses as resp
+from .progress import Progress
 
 
-def evaluate_in_process(f, samples: np.ndarray) -> list:
+def evaluate_in_process(f, samples: np.ndarray, verbose: int = 0) -> list:
     """Call ``f`` on every sample here; an exception becomes a failed Outcome."""
     outcomes: list[resp.Outcome] = []
     try:
-        for sample in samples:
-            try:
-                outcomes.append(resp.Outcome(value=f(sample.copy())))
-            except Exception as err:  # noqa: BLE001 - one bad sample must not lose the rest
-                where = traceback.extract_tb(err.__traceback__)[-1]
-                outcomes.append(resp.Outcome(
-                    error=f"{type(err).__name__}: {err} ({where.filename}:{where.lineno})"
-                ))
+        with Progress(total=len(samples), desc="evaluating", unit="samples",
+                      verbose=verbose, delay=2.0) as progress:
+            for sample in samples:
+                try:
+                    outcomes.append(resp.Outcome(value=f(sample.copy())))
+                except Exception as err:  # noqa: BLE001 - one bad sample must not lose the rest
+                    where = traceback.extract_tb(err.__traceback__)[-1]
+                    outcomes.append(resp.Outcome(
+                        error=f"{type(err).__name__}: {err} ({where.filename}:{where.lineno})"
+                    ))
+                progress.update()
     except KeyboardInterrupt:
         raise resp.EvaluationInterrupted(dict(enumerate(outcomes))) from None
     return outcomes

@@ -269,7 +269,7 @@ class MED:
             )
         if self.scheduler is not None:
             return self.scheduler.map(f, queue)
-        return evaluate_in_process(f, queue)
+        return evaluate_in_process(f, queue, verbose=self.verbose)
 
     def _record_outcomes(self, order, outcomes, variances) -> None:
         with self._transaction():

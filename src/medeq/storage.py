@@ -56,6 +56,8 @@ queue.csv      samples generated but not evaluated yet.
 equations.csv  discovered equations: one row per equation of each response's
                hall of fame (complexity, loss, score, equation).
 outputs/       script-mode jobs: one folder per job with its logs and result.
+exploration.toml  the exploration loop's settings, batches and status
+               (medeq run / med.explore), when it was used.
 
 Load it in Python with `medeq.MED.load("<this folder>")`; any CSV reader works.
 """
