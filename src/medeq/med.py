@@ -127,7 +127,10 @@ class MED:
         Where the user gave a variance (``evaluate``/``augment`` with
         ``variances=``) it is used as is; elsewhere it is the noise level the
         response's surrogate fitted (in response units squared), or NaN while
-        there is no surrogate.
+        there is no surrogate. The surrogate models a result with a given
+        variance ``v`` as noisy with ``v`` plus the fitted level; the standard
+        deviation of :meth:`predict` is the uncertainty of the true response,
+        without measurement noise.
         """
         if self.responses is None:
             return None

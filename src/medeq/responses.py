@@ -224,9 +224,15 @@ def _short(value, limit: int = 80) -> str:
 
 
 def check_variances(variances, shape) -> np.ndarray:
+    """Known measurement-noise variances shaped like the responses.
+
+    NaN means "unknown": the surrogate's fitted noise level is used there.
+    """
     if variances is None:
         return np.full(shape, np.nan)
-    values = as_response_array(variances, shape[0], "variances")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NaN is allowed: unknown variance
+        values = as_response_array(variances, shape[0], "variances")
     if values.shape != shape:
         raise ValueError(f"variances must be shaped like the responses {shape}; got {values.shape}.")
     if (values[np.isfinite(values)] < 0).any():

@@ -14,16 +14,23 @@ A sampler reads the campaign (``med.samples``, ``med.evaluated``,
 from __future__ import annotations
 
 import functools
-from abc import ABC, abstractmethod
 import math
 import warnings
-from typing import Callable
+from abc import ABC, abstractmethod
+from collections.abc import Callable
 
 import numpy as np
-from scipy.spatial.distance import cdist
 from scipy.stats import qmc
+from sklearn.gaussian_process.kernels import Matern
+from threadpoolctl import threadpool_limits
 
 from .parameters import to_unit
+from .surrogate import BatchPosterior
+
+
+#: DVASampler conditions on at most this many known points (a farthest-point
+#: subset above), which bounds the cost of a batch for very large campaigns.
+MAX_KNOWN = 2000
 
 
 class Sampler(ABC):
@@ -124,9 +131,36 @@ def lattice_levels(n: int, d: int) -> list[int]:
 class DVASampler(Sampler):
     """Targets the most uncertain regions while maximising the area covered.
 
-    Without a surrogate, returns a space-filling batch that keeps away from
-    the points already evaluated or queued (greedy maximin over a scrambled
-    Sobol candidate pool).
+    * No sample yet: an optimised Latin hypercube (centred discrepancy).
+    * Samples but no surrogate yet (fewer than 2 results, e.g. all queued):
+      a space-filling batch that keeps away from every queued or evaluated
+      point (the variance criterion below under an isotropic Matern-5/2
+      prior whose length scale is the spacing of the final design).
+    * With surrogates (``med.gp``): a batch chosen greedily from a scrambled
+      Sobol candidate pool to reduce the surrogates' *integrated* posterior
+      variance the most (IMSE: the weighted mean variance over a second,
+      uniform Sobol reference set). After each pick the posterior covariance
+      is updated exactly (rank one, :class:`medeq.surrogate.BatchPosterior`):
+      a Gaussian process' variance does not depend on the responses, so the
+      points already picked, the queue and the evaluated samples (failed
+      ones included, so they are not retried) all count. Integrating the
+      variance, rather than taking its maximum, keeps points off the
+      boundaries and spreads the batch: it is what a low prediction error
+      asks for.
+
+    Every response with a surrogate counts: its fitted ARD kernel (length
+    scales floored at ``floor`` times the final design's spacing, since a
+    few early results often give spuriously short ones) and noise level; the
+    relative variance reductions of all responses are summed. ``focus``
+    weights the reference points by where each surrogate's mean changes
+    fastest (``1 - focus + focus |grad|^2 / mean |grad|^2``), which is where
+    a stationary model errs most. With ``refine > 0`` a second greedy pass
+    re-chooses the batch among the first batch and ``refine`` random
+    perturbations of each of its points.
+
+    Deterministic for a given seed and campaign. On this 2-core machine a
+    ``sample(32)`` with 500 results in 6 dimensions takes well under a second
+    (``benchmarks/sampling.py``).
 
     Parameters
     ----------
@@ -134,27 +168,160 @@ class DVASampler(Sampler):
         Number of dimensions.
     seed : int, optional
         Random seed.
-    candidates : int, default 4096
-        Size of the quasi-random candidate pool.
+    candidates : int, default 1024
+        Size of the quasi-random candidate pool (rounded up to a power of
+        two, and at least ``4 n``).
+    reference : int, default 512
+        Size of the quasi-random set the variance is integrated over.
+    floor : float, default 1.0
+        Smallest design length scale, as a fraction of ``N^(-1/d)`` for the
+        ``N`` points the campaign will hold after this batch.
+    focus : float, default 0.7
+        Between 0 (pure integrated variance) and 1 (variance weighted by
+        the squared slope of the surrogate's mean).
+    refine : int, default 0
+        Local perturbations per point for the second greedy pass (0: none).
     """
 
-    def __init__(self, d: int, seed: int | None = None, candidates: int = 4096):
+    def __init__(
+        self,
+        d: int,
+        seed: int | None = None,
+        candidates: int = 1024,
+        reference: int = 512,
+        floor: float = 1.0,
+        focus: float = 0.7,
+        refine: int = 0,
+    ):
         super().__init__(d, seed)
-        if int(candidates) != candidates or candidates < 16:
-            raise ValueError(f"candidates must be an integer >= 16; got {candidates!r}.")
+        for label, value in (("candidates", candidates), ("reference", reference)):
+            if isinstance(value, bool) or int(value) != value or value < 16:
+                raise ValueError(f"{label} must be an integer >= 16; got {value!r}.")
+        if not floor >= 0:
+            raise ValueError(f"floor must be a non-negative number; got {floor!r}.")
+        if not 0 <= focus <= 1:
+            raise ValueError(f"focus must be between 0 and 1; got {focus!r}.")
+        if isinstance(refine, bool) or int(refine) != refine or refine < 0:
+            raise ValueError(f"refine must be a non-negative integer; got {refine!r}.")
         self.candidates = int(candidates)
+        self.reference = int(reference)
+        self.floor = float(floor)
+        self.focus = float(focus)
+        self.refine = int(refine)
 
     def settings(self) -> dict:
-        return {"candidates": self.candidates}
+        return {
+            "candidates": self.candidates,
+            "reference": self.reference,
+            "floor": self.floor,
+            "focus": self.focus,
+            "refine": self.refine,
+        }
 
     def sample(self, n: int, med=None) -> np.ndarray:
-        existing = existing_unit_points(med, self.d)
-        pool = candidate_pool(max(self.candidates, 8 * n), self.d, self.rng(med))
-        return greedy_maximin(pool, existing, n)
+        rng = self.rng(med)
+        known = existing_unit_points(med, self.d)
+        if len(known) == 0:
+            # scipy's centred-discrepancy optimisation: about a second once
+            # per campaign, and far more uniform than the best of many
+            # random Latin hypercubes in 6-8 dimensions (measured).
+            optimization = "random-cd" if self.d > 1 and n > 1 else None
+            return qmc.LatinHypercube(self.d, optimization=optimization, seed=rng).random(n)
+        pool = candidate_pool(max(self.candidates, 4 * n), self.d, rng)
+        reference = candidate_pool(self.reference, self.d, rng)
+        kernels = self.design_kernels(med, len(known) + n)
+        weights = self.reference_weights(med, reference)
+        known = farthest_subset(known, MAX_KNOWN)
+        with threadpool_limits(limits=1, user_api="blas"):
+            batch = self._greedy(kernels, weights, known, reference, pool, n)
+            if self.refine:
+                # Second pass over small perturbations of the first batch.
+                scale = 0.25 * (len(known) + n) ** (-1.0 / self.d)
+                local = batch[:, None, :] + rng.normal(0, scale, (n, self.refine, self.d))
+                local = np.vstack([batch, np.clip(local, 0, 1).reshape(-1, self.d)])
+                batch = self._greedy(kernels, weights, known, reference, local, n)
+            return batch
+
+    @staticmethod
+    def _greedy(kernels, weights, known, reference, pool, n) -> np.ndarray:
+        posteriors = [
+            BatchPosterior(kernel, noise, known, reference, pool, w)
+            for (kernel, noise), w in zip(kernels, weights)
+        ]
+        return greedy_variance_batch(posteriors, n)
+
+    def design_kernels(self, med, total: int) -> list:
+        """``(kernel, noise)`` per response used to design the batch.
+
+        Kernels have unit signal variance (variance reductions are relative)
+        and the surrogate's length scales, floored at ``floor`` times the
+        spacing of ``total`` points: no design can resolve finer scales, and
+        a few early results often give spuriously short ones. Without
+        surrogates, one isotropic kernel at that spacing (space filling).
+        """
+        spacing = total ** (-1.0 / self.d)
+        models = [m for m in (getattr(med, "gp", None) or []) if m is not None]
+        if not models:
+            return [(Matern(np.full(self.d, spacing), nu=2.5), 1e-6)]
+        kernels = []
+        for model in models:
+            lengths = np.maximum(np.broadcast_to(model.length_scales, (self.d,)), self.floor * spacing)
+            noise = model.noise_level / max(model.signal_variance, 1e-12)
+            kernels.append((Matern(lengths, nu=2.5), max(noise, 1e-6)))
+        return kernels
+
+    def reference_weights(self, med, reference: np.ndarray) -> list:
+        """Weight of every reference point, per response (mean 1).
+
+        ``1 - focus + focus * |grad mean|^2 / average``: regions where the
+        surrogate's mean changes fast are where a stationary model errs
+        most, so they get more points.
+        """
+        models = [m for m in (getattr(med, "gp", None) or []) if m is not None]
+        if not models or self.focus == 0.0:
+            return [None] * max(len(models), 1)
+        weights = []
+        for model in models:
+            slope = (model.gradient(reference) ** 2).sum(axis=1)
+            mean = slope.mean()
+            relative = slope / mean if mean > 0 else np.ones_like(slope)
+            weights.append(1.0 - self.focus + self.focus * relative)
+        return weights
+
+
+def greedy_variance_batch(posteriors: list, n: int) -> np.ndarray:
+    """Greedy batch over the posteriors' common candidate pool (summed IMSE)."""
+    pool = posteriors[0].candidates
+    taken = np.zeros(len(pool), bool)
+    chosen = []
+    for _ in range(n):
+        score = sum(p.reduction() for p in posteriors)
+        score[taken] = -np.inf
+        best = int(np.argmax(score))
+        taken[best] = True
+        chosen.append(best)
+        for p in posteriors:
+            p.add(best)
+    return pool[chosen]
+
+
+def farthest_subset(points: np.ndarray, m: int) -> np.ndarray:
+    """``points`` if at most ``m``, else ``m`` of them chosen by farthest-point
+    traversal (a space-filling subset that keeps the coverage)."""
+    if len(points) <= m:
+        return points
+    nearest = ((points - points.mean(axis=0)) ** 2).sum(axis=1)
+    chosen = [int(np.argmin(nearest))]
+    nearest = ((points - points[chosen[0]]) ** 2).sum(axis=1)
+    for _ in range(m - 1):
+        best = int(np.argmax(nearest))
+        chosen.append(best)
+        np.minimum(nearest, ((points - points[best]) ** 2).sum(axis=1), out=nearest)
+    return points[np.sort(chosen)]
 
 
 def existing_unit_points(med, d: int) -> np.ndarray:
-    """All samples of the campaign (evaluated and queued) in the unit cube."""
+    """All samples of the campaign (evaluated, failed and queued) in the unit cube."""
     if med is None or len(med.samples) == 0:
         return np.empty((0, d))
     return np.clip(to_unit(med.samples, med.parameters), 0, 1)
@@ -164,22 +331,6 @@ def candidate_pool(m: int, d: int, rng: np.random.Generator) -> np.ndarray:
     """A scrambled Sobol pool of about ``m`` candidates (a power of two)."""
     engine = qmc.Sobol(d, scramble=True, seed=rng)
     return engine.random_base2(max(4, math.ceil(math.log2(m))))
-
-
-def greedy_maximin(pool: np.ndarray, existing: np.ndarray, n: int) -> np.ndarray:
-    """Pick ``n`` pool points, each farthest from everything picked or existing."""
-    if len(existing):
-        nearest = cdist(pool, existing).min(axis=1)
-    else:
-        # No points yet: start from the candidate closest to the centre.
-        nearest = np.full(len(pool), np.inf)
-        nearest[np.argmin(((pool - 0.5) ** 2).sum(axis=1))] = np.finfo(float).max
-    chosen = []
-    for _ in range(n):
-        best = int(np.argmax(nearest))
-        chosen.append(best)
-        nearest = np.minimum(nearest, np.sqrt(((pool - pool[best]) ** 2).sum(axis=1)))
-    return pool[chosen]
 
 
 class FunctionSampler:
