@@ -271,7 +271,8 @@ class MED:
                 self.paths.outputs, verbose=self.verbose,
             )
         if self.scheduler is not None:
-            return self.scheduler.map(f, queue)
+            logs = None if self.paths is None else self.paths.outputs / f"calls-epoch{len(self.epochs)}"
+            return self.scheduler.map(f, queue, directory=logs)
         return evaluate_in_process(f, queue, verbose=self.verbose)
 
     def _record_outcomes(self, order, outcomes, variances) -> None:

@@ -1,0 +1,316 @@
+"""The public scheduler interface: run jobs (OS processes) and report each one.
+
+A scheduler knows jobs and files, never the surrogate or the sampler. A
+:class:`Job` is "run ``python <args...>`` in ``directory``, with stdout and
+stderr going to ``directory/stdout.log`` and ``directory/stderr.log``"; the
+job writes its own ``result.json`` there. To plug in another engine,
+subclass :class:`Scheduler` and implement :meth:`Scheduler.run_jobs`; the
+Python-function path (:meth:`Scheduler.map`) and the script path
+(:func:`medeq.scripts.run_script_jobs`) then work through it unchanged.
+
+>>> import subprocess, sys
+>>> class SerialScheduler(Scheduler):
+...     def run_jobs(self, jobs, on_finish):
+...         for i, job in enumerate(jobs):
+...             with open(job.stdout, "w") as out, open(job.stderr, "w") as err:
+...                 code = subprocess.call([sys.executable, *job.args],
+...                                        cwd=job.directory, stdout=out, stderr=err)
+...             on_finish(i, JobStatus(code))
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import os
+import shutil
+import signal
+import sys
+import sysconfig
+import tempfile
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .. import _jobrunner
+from ..responses import EvaluationInterrupted, Outcome
+
+logger = logging.getLogger(__name__)
+
+#: The job bootstrap, run by path so that a job does not import medeq itself.
+RUNNER = str(Path(_jobrunner.__file__).resolve())
+STDOUT = "stdout.log"
+STDERR = "stderr.log"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One job: run ``python *args`` with ``directory`` as working directory.
+
+    Attributes
+    ----------
+    id : str
+        Stable identifier (used in names shown to the user and to engines).
+    args : tuple[str, ...]
+        Arguments after the Python executable.
+    directory : Path
+        Existing working directory; logs go to :attr:`stdout` / :attr:`stderr`.
+    """
+
+    id: str
+    args: tuple[str, ...]
+    directory: Path
+
+    @property
+    def stdout(self) -> Path:
+        return self.directory / STDOUT
+
+    @property
+    def stderr(self) -> Path:
+        return self.directory / STDERR
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """How a job ended, as the scheduler saw it.
+
+    Attributes
+    ----------
+    returncode : int or None
+        Process exit code (negative: killed by that signal); ``None`` if unknown.
+    error : str or None
+        Scheduler-level failure (timed out, cancelled, lost), ``None`` otherwise.
+    """
+
+    returncode: int | None
+    error: str | None = None
+
+
+def prepare_job(job_id: str, directory: Path, mode: str, payload: dict) -> Job:
+    """A job running the bootstrap (``mode`` "script" or "function") in ``directory``.
+
+    Creates the folder, writes ``job.json`` and removes a stale ``result.json``.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / _jobrunner.RESULT).unlink(missing_ok=True)
+    _jobrunner.write_json(str(directory / _jobrunner.JOB), payload)
+    return Job(id=job_id, args=(RUNNER, mode, str(directory)), directory=directory)
+
+
+def python_command(python_executable: str | Sequence[str]) -> list[str]:
+    """The command prefix for a ``python_executable`` given as a path or argv list."""
+    if isinstance(python_executable, (str, os.PathLike)):
+        command = [os.fspath(python_executable)]
+    else:
+        command = [os.fspath(part) for part in python_executable]
+    if not command or not all(command):
+        raise ValueError(
+            f"python_executable must be a path or a non-empty list of arguments; got "
+            f"{python_executable!r}."
+        )
+    return command
+
+
+def describe_exit(returncode: int | None) -> str:
+    """Human description of an exit code (``killed by SIGKILL``, ``exit code 3``)."""
+    if returncode is None:
+        return "ended without an exit status"
+    if returncode < 0:
+        try:
+            return f"killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    return f"exited with code {returncode}"
+
+
+def read_result(directory: Path) -> dict | None:
+    """The job's ``result.json`` as a dict, or ``None`` if absent / unreadable."""
+    try:
+        with open(Path(directory) / _jobrunner.RESULT, encoding="utf-8") as file:
+            result = json.load(file)
+    except (OSError, ValueError):
+        return None
+    return result if isinstance(result, dict) else None
+
+
+def saved_outcome(directory: Path) -> Outcome | None:
+    """The successful outcome saved in ``directory/result.json``, or ``None``."""
+    result = read_result(directory)
+    if result is None or "response" not in result:
+        return None
+    return Outcome(value=result["response"], extra=result.get("extra"), logs=str(directory))
+
+
+def finish_job(job: Job, status: JobStatus) -> Outcome:
+    """Turn a finished job into an :class:`Outcome`, saving the error if the job could not.
+
+    A job whose ``result.json`` holds a response succeeded; otherwise the
+    reason (the script's exception, the scheduler's timeout, the exit
+    signal) is written to ``result.json`` so the folder tells the whole story.
+    """
+    saved = saved_outcome(job.directory)
+    if saved is not None:
+        return saved
+    result = read_result(job.directory)
+    error = (result or {}).get("error") or status.error or (
+        "finished without writing result.json" if status.returncode == 0
+        else describe_exit(status.returncode))
+    if result is None:
+        _jobrunner.write_json(str(job.directory / _jobrunner.RESULT),
+                              {"error": error, "returncode": status.returncode})
+    return Outcome(value=None, error=str(error), logs=str(job.directory))
+
+
+def collect(scheduler: "Scheduler", jobs: Sequence[Job],
+            on_outcome: Callable[[int, Outcome], None] | None = None) -> list[Outcome]:
+    """Run ``jobs`` through ``scheduler`` and return one outcome per job, in order.
+
+    On Ctrl-C the scheduler cancels what is outstanding and this raises
+    :class:`~medeq.responses.EvaluationInterrupted` with the finished outcomes.
+    """
+    outcomes: dict[int, Outcome] = {}
+
+    def on_finish(index: int, status: JobStatus) -> None:
+        outcome = finish_job(jobs[index], status)
+        outcomes[index] = outcome
+        if on_outcome is not None:
+            on_outcome(index, outcome)
+
+    if jobs:
+        try:
+            scheduler.run_jobs(list(jobs), on_finish)
+        except KeyboardInterrupt:
+            raise EvaluationInterrupted(outcomes, "evaluation interrupted (Ctrl-C)") from None
+    missing = [jobs[i].id for i in range(len(jobs)) if i not in outcomes]
+    if missing:
+        raise RuntimeError(
+            f"{type(scheduler).__name__}.run_jobs returned without reporting the job(s) "
+            f"{missing[:5]}; a scheduler must call on_finish once for every job."
+        )
+    return [outcomes[i] for i in range(len(jobs))]
+
+
+def _by_value(function) -> list:
+    """Modules of ``function`` that a fresh interpreter may not import (pickled by value)."""
+    name = getattr(function, "__module__", None)
+    module = sys.modules.get(name) if name else None
+    path = getattr(module, "__file__", None)
+    if module is None or name == "__main__" or path is None:
+        return []
+    installed = {sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+    if any(Path(path).resolve().is_relative_to(Path(root).resolve()) for root in installed):
+        return []
+    return [module]
+
+
+def _same(value, default) -> bool:
+    try:
+        return bool(value == default)
+    except (TypeError, ValueError):
+        return False
+
+
+class Scheduler(ABC):
+    """Runs jobs - one OS process each - and reports each one as it ends.
+
+    Subclasses implement :meth:`run_jobs`; :meth:`map` (Python functions)
+    and script campaigns are built on it. Built-in schedulers also define
+    ``_arguments()`` (their constructor arguments) for :meth:`settings` and
+    ``repr``, so a campaign folder can rebuild them with ``cls(**settings)``.
+    """
+
+    @abstractmethod
+    def run_jobs(self, jobs: Sequence[Job], on_finish: Callable[[int, JobStatus], None]) -> None:
+        """Run every job and call ``on_finish(index, status)`` as each one ends.
+
+        ``on_finish`` must be called from the calling thread, once per job.
+        Each job runs ``python *job.args`` in ``job.directory`` with stdout
+        and stderr written to ``job.stdout`` / ``job.stderr``. On
+        ``KeyboardInterrupt`` cancel the outstanding jobs, then re-raise it.
+        """
+
+    def map(self, f: Callable[[np.ndarray], Any], samples, directory=None) -> list[Outcome]:
+        """Evaluate ``f(sample)`` for every row of ``samples`` in parallel jobs.
+
+        ``f`` is shipped with cloudpickle; each call runs in its own process,
+        so a crash or a timeout only fails that sample (``Outcome.value`` is
+        ``None`` and ``Outcome.error`` says why).
+
+        Parameters
+        ----------
+        f : callable
+            Picklable function of one 1-D NumPy sample returning a number, a
+            list of numbers or a dict name -> number.
+        samples : (n, P) array_like
+            The samples, in real units.
+        directory : path, optional
+            Where to keep the per-call folders (logs, results). By default a
+            temporary folder, deleted afterwards unless a call failed.
+
+        Returns
+        -------
+        list[Outcome]
+            One per sample, in order. Ctrl-C raises ``EvaluationInterrupted``.
+        """
+        import cloudpickle
+
+        if not callable(f):
+            raise TypeError(f"f must be a callable f(sample) -> response; got {f!r}.")
+        points = np.asarray(samples, dtype=float)
+        points = points.reshape(1, -1) if points.ndim == 1 else points
+        if points.ndim != 2:
+            raise ValueError(f"samples must be shaped (n, P); got shape {np.shape(samples)}.")
+        modules = _by_value(f)
+        try:
+            for module in modules:
+                cloudpickle.register_pickle_by_value(module)
+            payload = cloudpickle.dumps(f)
+        except Exception as err:
+            raise TypeError(f"f ({f!r}) cannot be pickled to run in other processes: {err}; "
+                            "use a module-level function or evaluate without a scheduler.") from err
+        finally:
+            for module in modules:
+                cloudpickle.unregister_pickle_by_value(module)
+        owned = directory is None
+        root = Path(tempfile.mkdtemp(prefix="medeq-map-", dir=self._scratch_root())) if owned \
+            else Path(directory)
+        root.mkdir(parents=True, exist_ok=True)
+        function_path = root / "function.pkl"
+        function_path.write_bytes(payload)
+        jobs = [prepare_job(f"call{i}", root / f"{i:06d}", "function",
+                            {"function": str(function_path), "sample": point.tolist()})
+                for i, point in enumerate(points)]
+        outcomes = collect(self, jobs)
+        failed = [o for o in outcomes if o.failed]
+        if owned and not failed:
+            shutil.rmtree(root, ignore_errors=True)
+        elif failed:
+            logger.warning("%d of %d calls failed; logs kept in %s", len(failed), len(jobs), root)
+        return outcomes
+
+    def _scratch_root(self) -> str | None:
+        """Parent folder for :meth:`map`'s temporary folder (``None``: system temp)."""
+        return None
+
+    def _arguments(self) -> dict:
+        """Constructor arguments, including defaults (for ``repr``)."""
+        return {}
+
+    def settings(self) -> dict:
+        """Constructor arguments to rebuild this scheduler with ``cls(**settings)``.
+
+        Arguments left at their defaults (``None``, ``sys.executable``) are
+        left out, so a campaign loaded on another machine uses that machine's
+        Python.
+        """
+        defaults = {name: p.default for name, p in inspect.signature(type(self)).parameters.items()}
+        return {k: v for k, v in self._arguments().items()
+                if v is not None and not (k in defaults and _same(v, defaults[k]))}
+
+    def __repr__(self) -> str:
+        arguments = ", ".join(f"{k}={v!r}" for k, v in self._arguments().items())
+        return f"{type(self).__name__}({arguments})"
