@@ -1,0 +1,261 @@
+"""Glue between a campaign (``MED``) and the discovery engine.
+
+The campaign is read only through ``parameters``, ``evaluated``,
+``responses``, ``response_names``, ``seed``, ``verbose`` and ``predict``
+(for ``denoise``); nothing here changes it - ``MED.discover`` stores the
+returned hall of fame.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sympy as sp
+
+from .backends import SearchSettings
+from .engine import discover_arrays
+from .equations import Equation, HallOfFame
+
+logger = logging.getLogger(__name__)
+
+
+def discover_campaign(
+    med: Any,
+    response: str | int | None = None,
+    *,
+    binary_operators: Sequence[str] = ("+", "-", "*", "/", "^"),
+    unary_operators: Sequence[str] = (),
+    maxsize: int = 50,
+    maxdepth: int | None = None,
+    niterations: int = 100,
+    populations: int = 32,
+    parsimony: float = 0.0032,
+    constraints: Mapping | None = None,
+    nested_constraints: Mapping | None = None,
+    denoise: bool = False,
+    select_k_features: int | None = None,
+    turbo: bool = True,
+    equation_file: str | os.PathLike | None = "equations.csv",
+    progress: bool = False,
+    timeout_in_seconds: float | None = 60.0,
+    backend: str = "operon",
+    linear_seeds: bool = True,
+    **kwargs: Any,
+) -> tuple[str, HallOfFame]:
+    """Discover equations for one response of a campaign.
+
+    Parameters
+    ----------
+    med : MED
+        The campaign.
+    response : str or int, optional
+        Response name or column index; required when there are several.
+    binary_operators, unary_operators : list[str]
+        Operators to build equations from (PySR names: ``+ - * / ^``,
+        ``sin cos tan exp log sqrt abs tanh square ...``); an operator the
+        backend lacks is an error listing the supported ones.
+    maxsize : int
+        Largest equation complexity (operators + variables + constants).
+    maxdepth : int, optional
+        Largest depth of the search's expression trees.
+    niterations : int
+        Generations of each search run (see :mod:`medeq.discovery.operon`).
+    populations : int
+        Search population = ``populations * population_size`` (keyword,
+        default 33) individuals.
+    parsimony : float
+        An equation enters the hall of fame only if it lowers ``ln(loss)`` by
+        at least ``parsimony`` per extra unit of complexity.
+    constraints, nested_constraints : dict, optional
+        PySR-style limits on operator arguments and nesting, e.g.
+        ``{"^": (-1, 1)}`` and ``{"sin": {"cos": 0}}``; equations breaking
+        them are left out of the hall of fame.
+    denoise : bool
+        Fit the surrogate's mean (``med.predict``) instead of the raw values.
+    select_k_features : int, optional
+        Search with only the ``k`` most relevant parameters (random-forest
+        importance, as in PySR); equations still take all parameters.
+    turbo : bool
+        Use all CPU cores (``True``) or one thread, reproducible (``False``).
+    equation_file : str or path, optional
+        CSV file written with the hall of fame (relative paths are relative
+        to the current directory); ``None`` writes nothing.
+    progress : bool
+        Show a progress bar.
+    timeout_in_seconds : float, optional
+        Time budget of the search (the polishing of results comes on top,
+        typically a few seconds); ``None``: one run of ``niterations``.
+    backend : str
+        ``"operon"`` (default) or ``"pysr"`` (needs PySR and Julia).
+    linear_seeds : bool
+        Also propose power laws and rational functions found by linear
+        algebra (:mod:`medeq.discovery.seeds`); ``False``: backend only.
+    **kwargs
+        Backend options (see the backend module), e.g. ``restarts=3``.
+
+    Returns
+    -------
+    (str, HallOfFame)
+        The response name and its hall of fame.
+    """
+    name, index = _select_response(med, response)
+    X = np.asarray(med.evaluated, dtype=float)
+    y = np.asarray(med.responses, dtype=float)[:, index]
+    rows = np.isfinite(y) & np.all(np.isfinite(X), axis=1)
+    if rows.sum() < 2:
+        raise ValueError(
+            f"response {name!r} has {int(rows.sum())} finite value(s); equation discovery "
+            f"needs at least 2 - evaluate more samples first."
+        )
+    if not rows.all():
+        logger.info("discover: %d rows with NaN excluded for %r", int((~rows).sum()), name)
+    X, y = X[rows], y[rows]
+    parameter_names = [str(p) for p in med.parameters.index]
+    if not isinstance(denoise, bool):
+        raise ValueError(f"denoise must be True or False, got {denoise!r}.")
+    if denoise:
+        y = np.asarray(med.predict(X, response=name, return_std=False), dtype=float).reshape(-1)
+    columns = select_features(X, y, select_k_features, med.seed, parameter_names)
+    settings = SearchSettings(
+        binary_operators=list(binary_operators),
+        unary_operators=list(unary_operators),
+        maxsize=maxsize,
+        maxdepth=maxdepth,
+        niterations=niterations,
+        populations=populations,
+        turbo=_flag(turbo, "turbo"),
+        progress=_flag(progress, "progress"),
+        timeout=_timeout(timeout_in_seconds),
+        seed=med.seed,
+        options=dict(kwargs),
+    )
+    hall_of_fame = discover_arrays(
+        X, y, parameter_names, settings, parsimony=parsimony, constraints=constraints,
+        nested_constraints=nested_constraints, backend=backend, columns=columns,
+        linear_seeds=_flag(linear_seeds, "linear_seeds"),
+    )
+    if equation_file is not None:
+        frame_with_response(hall_of_fame, name).to_csv(os.fspath(equation_file), index=False)
+    if (getattr(med, "verbose", 0) or 0) >= 1:
+        print(hall_of_fame)
+    return name, hall_of_fame
+
+
+def _select_response(med: Any, response) -> tuple[str, int]:
+    from ..responses import default_names
+
+    if med.responses is None or np.size(med.responses) == 0:
+        raise ValueError("there are no evaluated responses yet: evaluate or augment samples first.")
+    K = np.shape(med.responses)[1]
+    names = list(med.response_names) if med.response_names is not None else default_names(K)
+    if response is None:
+        if K > 1:
+            raise ValueError(
+                f"the campaign has {K} responses {names}; choose one with "
+                f"response=<name or index>."
+            )
+        return names[0], 0
+    if isinstance(response, (int, np.integer)) and not isinstance(response, bool):
+        if not -K <= response < K:
+            raise ValueError(f"response index {response} is out of range for {K} responses {names}.")
+        index = int(response) % K
+        return names[index], index
+    if isinstance(response, str) and response in names:
+        return response, names.index(response)
+    raise ValueError(f"unknown response {response!r}; the responses are {names} (or their index).")
+
+
+def select_features(
+    X: np.ndarray, y: np.ndarray, k: int | None, seed: int | None, names: Sequence[str]
+) -> list[int] | None:
+    """Indices of the ``k`` most relevant columns (random-forest importance).
+
+    Uses PySR's rule: a 100-tree random forest of depth 3; ``None`` (all
+    columns) when ``k`` is ``None`` or at least the number of columns.
+    """
+    if k is None:
+        return None
+    P = X.shape[1]
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"select_k_features must be a positive int or None, got {k!r}.")
+    if k >= P:
+        return None
+    from sklearn.ensemble import RandomForestRegressor
+
+    forest = RandomForestRegressor(n_estimators=100, max_depth=3, random_state=seed)
+    forest.fit(X, y)
+    chosen = sorted(np.argsort(forest.feature_importances_)[::-1][:k].tolist())
+    logger.info("select_k_features=%d: searching with %s", k, [names[i] for i in chosen])
+    return chosen
+
+
+def _flag(value, label: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{label} must be True or False, got {value!r}.")
+    return bool(value)
+
+
+def _timeout(value) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"timeout_in_seconds must be a positive number or None, got {value!r}.")
+    return float(value)
+
+
+def resolve_equation(
+    hall_of_fame: HallOfFame | None, equation: Any, parameter_names: Sequence[str]
+) -> Equation:
+    """The :class:`Equation` meant by ``equation``.
+
+    Parameters
+    ----------
+    hall_of_fame : HallOfFame or None
+        The response's discovered equations (``None`` if none yet).
+    equation : Equation, int, "best", str or sympy expression
+        An equation, a row of the hall of fame, the best one, or an
+        expression written in parameter names (e.g. ``"A + 2*B"``).
+    parameter_names : list[str]
+        The campaign's parameters, in column order.
+    """
+    names = [str(n) for n in parameter_names]
+    if isinstance(equation, Equation):
+        if equation.parameter_names != names:
+            raise ValueError(
+                f"the equation uses parameters {equation.parameter_names}, but the campaign's are {names}."
+            )
+        return equation
+    is_index = isinstance(equation, (int, np.integer)) and not isinstance(equation, bool)
+    is_best = isinstance(equation, str) and equation == "best"
+    if is_index or is_best:
+        if not hall_of_fame:
+            raise ValueError(
+                f"equation={equation!r} refers to discovered equations, but none were discovered "
+                f"for this response; call discover first or give an expression."
+            )
+        if is_best:
+            return hall_of_fame.best
+        n = len(hall_of_fame)
+        if not -n <= equation < n:
+            raise ValueError(f"equation index {equation} is out of range: the hall of fame has {n} rows.")
+        return hall_of_fame[int(equation)]
+    if isinstance(equation, str):
+        return Equation(equation, names)
+    if isinstance(equation, sp.Expr):
+        return Equation(equation, names)
+    raise ValueError(
+        f"equation must be an Equation, a hall-of-fame row index, 'best' or an expression "
+        f"string; got {equation!r}."
+    )
+
+
+def frame_with_response(hall_of_fame: HallOfFame, name: str) -> pd.DataFrame:
+    """The hall of fame table with a leading ``response`` column."""
+    frame = hall_of_fame.to_frame()
+    frame.insert(0, "response", name)
+    return frame

@@ -1,0 +1,185 @@
+"""Equation discovery on plain arrays: search, polish, build the hall of fame.
+
+:func:`discover_arrays` is the whole pipeline, independent of any campaign:
+
+1. scale each input column and the target by a power of ten (so constants
+   the engine tunes are of order one, while the decimal digits of the
+   equation are unchanged);
+2. propose power laws and rational functions by linear algebra
+   (:mod:`.seeds`), then ask the backend for candidate expressions
+   (:mod:`.backends`);
+3. score every candidate on the data, keep the accuracy/complexity Pareto
+   front (plus the constant model), and polish each member
+   (:func:`medeq.discovery.polish.polish`: float64 refit, nice constants,
+   simplification, rounding - each step checked against the data);
+4. drop equations breaking ``maxsize``, ``constraints`` or
+   ``nested_constraints``, or using operators that were not chosen, and build the :class:`HallOfFame` (``parsimony``
+   filters equations that do not earn their complexity).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+import numpy as np
+import sympy as sp
+
+from . import constraints as constraint_checks
+from . import seeds
+from .backends import SearchSettings, get_backend
+from .equations import HallOfFame, pareto_front
+from .expressions import complexity, parse, symbols_for, to_string
+from .polish import Fitness, polish
+
+logger = logging.getLogger(__name__)
+
+#: At most this many raw candidates are polished (the most accurate first).
+MAX_POLISHED = 30
+#: Share of ``timeout`` given to the linear seeds and the search; the rest is
+#: for polishing, after which candidates only get their constants rounded.
+SEARCH_SHARE = 0.75
+#: Share of ``timeout`` after which polishing only rounds constants.
+POLISH_DEADLINE = 0.9
+EXACT_SEARCH_SHARE = 0.2
+#: Time limit of the linear-algebra candidates (or 15 % of the budget if more).
+SEED_SECONDS = 5.0
+
+
+def discover_arrays(
+    X: np.ndarray,
+    y: np.ndarray,
+    parameter_names: Sequence[str],
+    settings: SearchSettings | None = None,
+    *,
+    parsimony: float = 0.0032,
+    constraints: Mapping | None = None,
+    nested_constraints: Mapping | None = None,
+    backend: str = "operon",
+    columns: Sequence[int] | None = None,
+    linear_seeds: bool = True,
+) -> HallOfFame:
+    """Discover equations ``y = f(X)`` and return their hall of fame.
+
+    Parameters
+    ----------
+    X : (n, P) array
+        Inputs in real units; column ``i`` is ``parameter_names[i]``.
+    y : (n,) array
+        Finite targets.
+    parameter_names : list[str]
+        Names used in the equations.
+    settings : SearchSettings, optional
+        Operators, sizes, budget, seed and backend options.
+    parsimony : float
+        Minimum log-loss gain per unit of complexity for an equation to enter
+        the hall of fame (0 keeps the whole Pareto front).
+    constraints, nested_constraints : dict, optional
+        PySR-style limits (see :mod:`medeq.discovery.constraints`).
+    backend : str
+        Registered backend name (``"operon"``, ``"pysr"``).
+    columns : list[int], optional
+        Only these columns are given to the search (feature selection); the
+        equations still take all ``P`` columns.
+    linear_seeds : bool
+        Add the power-law and rational-function candidates of
+        :mod:`medeq.discovery.seeds` (when one fits exactly, the backend's
+        search gets ``EXACT_SEARCH_SHARE`` of the budget, for the simpler
+        approximations of the front).
+
+    Returns
+    -------
+    HallOfFame
+    """
+    settings = settings or SearchSettings()
+    names = [str(n) for n in parameter_names]
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if X.ndim != 2 or X.shape[1] != len(names) or y.shape != (X.shape[0],):
+        raise ValueError(
+            f"X must be (n, {len(names)}) and y (n,); got {X.shape} and {y.shape}."
+        )
+    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
+        raise ValueError("X and y must be finite; drop the rows with NaN or inf first.")
+    if len(y) < 2:
+        raise ValueError(f"equation discovery needs at least 2 evaluated samples, got {len(y)}.")
+    if isinstance(parsimony, bool) or not isinstance(parsimony, (int, float)) or parsimony < 0:
+        raise ValueError(f"parsimony must be a float >= 0, got {parsimony!r}.")
+    operators = list(settings.binary_operators) + list(settings.unary_operators)
+    limits, nested = constraint_checks.validate(constraints, nested_constraints, operators)
+    engine = get_backend(backend)
+    engine.validate(settings)
+
+    symbols = symbols_for(names)
+    used = list(range(len(names))) if columns is None else [int(c) for c in columns]
+    fitness = Fitness(X, y, symbols)
+    scale_x = np.array([_power_of_ten(X[:, i]) for i in used])
+    scale_y = _power_of_ten(y)
+    scaled = [sp.Dummy(f"z{i}") for i in used]
+
+    started = time.monotonic()
+    candidates = [sp.Float(float(np.mean(y)))]
+    exact = False
+    if linear_seeds:
+        limit = SEED_SECONDS if settings.timeout is None else max(SEED_SECONDS, 0.15 * settings.timeout)
+        seeded = seeds.candidates(X[:, used], y, [symbols[i] for i in used], operators, limit)
+        candidates += seeded
+        exact = any(fitness.loss(e) <= fitness.floor for e in seeded)
+    search_settings = settings
+    if settings.timeout is not None:
+        share = EXACT_SEARCH_SHARE if exact else SEARCH_SHARE
+        elapsed = time.monotonic() - started
+        search_settings = replace(settings, timeout=max(1.0, share * settings.timeout - elapsed))
+    raw = engine.search(X[:, used] / scale_x, y / scale_y, scaled, search_settings)
+    back = {z: symbols[i] / sp.Float(s) for z, i, s in zip(scaled, used, scale_x)}
+    candidates += [sp.Float(scale_y) * expr.xreplace(back) for expr in raw]
+    logger.info("%s search: %d candidates in %.1f s", backend, len(candidates), time.monotonic() - started)
+
+    allow_pi = "pi" not in names
+    polished = []
+    deadline = None if settings.timeout is None else started + POLISH_DEADLINE * settings.timeout
+    for expr in _front_candidates(candidates, fitness):
+        clean, _ = polish(expr, fitness, allow_pi=allow_pi, deadline=deadline)
+        clean = parse(to_string(clean, names), names)  # exactly what its text reads back to
+        if complexity(clean) > settings.maxsize:
+            continue
+        if not constraint_checks.satisfies(clean, limits, nested):
+            continue
+        if not constraint_checks.expressible(clean, operators):
+            continue
+        polished.append((clean, fitness.loss(clean)))
+    logger.info("polished %d equations in %.1f s", len(polished), time.monotonic() - started)
+    return pareto_front(polished, names, parsimony=parsimony)
+
+
+def _power_of_ten(values: np.ndarray) -> float:
+    """Power of ten nearest the root-mean-square of ``values`` (1 for zeros)."""
+    rms = float(np.sqrt(np.mean(np.square(values)))) if len(values) else 0.0
+    if not math.isfinite(rms) or rms == 0:
+        return 1.0
+    return float(10.0 ** round(math.log10(rms)))
+
+
+def _front_candidates(candidates: Sequence[sp.Expr], fitness: Fitness) -> list[sp.Expr]:
+    """Unique candidates on the (complexity, loss) Pareto front, most accurate first.
+
+    Losses are clamped at the numerical floor so that, among exact fits,
+    only the simplest is kept.
+    """
+    scored: dict[str, tuple[int, float, sp.Expr]] = {}
+    for expr in candidates:
+        key = sp.srepr(expr)
+        if key in scored:
+            continue
+        loss = fitness.loss(expr)
+        if math.isfinite(loss):
+            scored[key] = (complexity(expr), max(loss, fitness.floor), expr)
+    front, lowest = [], math.inf
+    for size, loss, expr in sorted(scored.values(), key=lambda t: (t[0], t[1])):
+        if loss < lowest:
+            front.append(expr)
+            lowest = loss
+    return front[::-1][:MAX_POLISHED]

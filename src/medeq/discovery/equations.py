@@ -1,0 +1,271 @@
+"""Discovered equations: :class:`Equation` and the :class:`HallOfFame`.
+
+An :class:`Equation` is a sympy expression in the campaign's parameter names
+with its complexity (PySR-style node count), loss (mean squared error on the
+data it was discovered from) and score. A :class:`HallOfFame` is the list of
+equations on the accuracy/complexity Pareto front, simplest first, as
+``discover`` returns it.
+
+Examples
+--------
+>>> hof = HallOfFame.from_frame(pd.DataFrame({
+...     "complexity": [1, 3], "loss": [24.1, 0.0], "score": [0.0, 11.5],
+...     "equation": ["4.1", "A + B"]}), ["A", "B"])
+>>> hof.best.sympy
+A + B
+>>> hof.best([[1.0, 2.0]])
+array([3.])
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import sympy as sp
+
+from .expressions import complexity as expression_complexity
+from .expressions import make_function, parse, symbols_for, to_string
+
+#: Columns of :attr:`HallOfFame.frame` (and of ``equations.csv``).
+COLUMNS = ("complexity", "loss", "score", "equation")
+
+#: Losses below this fraction of the simplest equation's loss count as exact
+#: (numerical noise) when scoring and choosing the best equation.
+EXACT = 1e-10
+
+#: An equation is eligible as ``best`` if its loss is within this factor of
+#: the lowest loss (PySR's ``model_selection="best"`` rule).
+BEST_LOSS_FACTOR = 1.5
+
+
+class Equation:
+    """One discovered equation.
+
+    Parameters
+    ----------
+    expression : sympy.Expr or str
+        The equation, in plain sympy symbols named after the parameters (a
+        string is parsed with :func:`medeq.discovery.expressions.parse`).
+    parameter_names : list[str]
+        The parameters, in the column order of the arrays it is evaluated on.
+    loss, score : float, optional
+        Mean squared error on the discovery data, and the PySR score
+        (``-d ln(loss) / d complexity`` against the previous equation of the
+        hall of fame); NaN when unknown.
+    complexity : int, optional
+        Number of operators, variables and constants; computed if omitted.
+
+    Attributes
+    ----------
+    sympy : sympy.Expr
+        The expression.
+    latex : str
+        LaTeX of the expression.
+    """
+
+    def __init__(
+        self,
+        expression: sp.Expr | str,
+        parameter_names: Sequence[str],
+        loss: float = math.nan,
+        score: float = math.nan,
+        complexity: int | None = None,
+    ):
+        self.parameter_names = [str(n) for n in parameter_names]
+        if isinstance(expression, str):
+            expression = parse(expression, self.parameter_names)
+        else:
+            expression = sp.sympify(expression)
+            known = set(self.parameter_names)
+            unknown = sorted(str(s) for s in expression.free_symbols if str(s) not in known)
+            if unknown:
+                raise ValueError(
+                    f"equation {expression} uses {unknown}, which are not parameters "
+                    f"{self.parameter_names}."
+                )
+            # Exactly what its text reads back to: plain symbols, floats of
+            # ``DIGITS`` significant digits.
+            expression = parse(to_string(expression, self.parameter_names), self.parameter_names)
+        self.sympy: sp.Expr = expression
+        self.loss = float(loss)
+        self.score = float(score)
+        self.complexity = int(expression_complexity(expression) if complexity is None else complexity)
+        self._function = None
+
+    @property
+    def latex(self) -> str:
+        return sp.latex(self.sympy)
+
+    @property
+    def symbols(self) -> list[sp.Symbol]:
+        return symbols_for(self.parameter_names)
+
+    def evaluate(self, X) -> np.ndarray:
+        """Evaluate on ``X`` ((n, P) or (P,) real-unit values, parameter order) -> (n,)."""
+        X = np.asarray(X, dtype=float)
+        if X.ndim == 1:
+            X = X[None, :]
+        P = len(self.parameter_names)
+        if X.ndim != 2 or X.shape[1] != P:
+            raise ValueError(
+                f"X must have shape (n, {P}) with columns {self.parameter_names}; "
+                f"got shape {np.shape(X)}."
+            )
+        if self._function is None:
+            self._function = make_function(self.sympy, self.symbols)
+        return self._function(X)
+
+    __call__ = evaluate
+
+    def __str__(self) -> str:
+        return to_string(self.sympy, self.parameter_names)
+
+    def __repr__(self) -> str:
+        return (
+            f"Equation({str(self)!r}, complexity={self.complexity}, "
+            f"loss={self.loss:.4g}, score={self.score:.4g})"
+        )
+
+    def __eq__(self, other) -> bool:
+        return (
+            isinstance(other, Equation)
+            and self.parameter_names == other.parameter_names
+            and self.sympy == other.sympy
+        )
+
+    __hash__ = None
+
+
+class HallOfFame(list):
+    """Equations on the accuracy/complexity Pareto front, simplest first.
+
+    A ``list`` of :class:`Equation`; ``.frame`` is the table of complexity,
+    loss, score and equation (text in parameter names).
+
+    The ``best`` equation balances loss and complexity as PySR does: among
+    the equations whose loss is within a factor 1.5 of the lowest loss (losses
+    below ``1e-10`` times the simplest equation's loss count as exact), the one
+    with the highest score, i.e. the largest drop in log-loss per unit of
+    complexity; ties go to the simpler equation.
+    """
+
+    def __init__(self, equations: Sequence[Equation] = (), parameter_names: Sequence[str] | None = None):
+        super().__init__(equations)
+        if parameter_names is None:
+            parameter_names = self[0].parameter_names if len(self) else []
+        self.parameter_names = [str(n) for n in parameter_names]
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        return self.to_frame()
+
+    def to_frame(self) -> pd.DataFrame:
+        """DataFrame with columns complexity, loss, score, equation (one row each)."""
+        return pd.DataFrame(
+            {
+                "complexity": [e.complexity for e in self],
+                "loss": [e.loss for e in self],
+                "score": [e.score for e in self],
+                "equation": [str(e) for e in self],
+            },
+            columns=list(COLUMNS),
+        )
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, parameter_names: Sequence[str]) -> HallOfFame:
+        """Rebuild a hall of fame from :meth:`to_frame` output (e.g. a CSV)."""
+        missing = [c for c in COLUMNS if c not in frame.columns]
+        if missing:
+            raise ValueError(
+                f"an equations table needs the columns {list(COLUMNS)}; missing {missing}."
+            )
+        equations = [
+            Equation(str(row["equation"]), parameter_names, loss=row["loss"],
+                     score=row["score"], complexity=int(row["complexity"]))
+            for _, row in frame.iterrows()
+        ]
+        return cls(equations, parameter_names)
+
+    @property
+    def best(self) -> Equation:
+        if not len(self):
+            raise ValueError("the hall of fame is empty: there is no best equation.")
+        losses = _clamped_losses([e.loss for e in self])
+        if not np.any(np.isfinite(losses)):
+            return self[-1]  # losses unknown: the most complex (last) equation
+        lowest = np.nanmin(losses)
+        eligible = [i for i, loss in enumerate(losses) if loss <= BEST_LOSS_FACTOR * lowest]
+        score = [self[i].score if math.isfinite(self[i].score) else 0.0 for i in eligible]
+        order = sorted(zip(eligible, score), key=lambda p: (-p[1], self[p[0]].complexity))
+        return self[order[0][0]]
+
+    def __str__(self) -> str:
+        rule = "-" * 41
+        lines = ["Hall of Fame:", rule, f"{'Complexity':<12}{'Loss':<12}{'Score':<12}Equation"]
+        for e in self:
+            lines.append(f"{e.complexity:<12d}{e.loss:<12.3e}{e.score:<12.3e}{e}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _clamped_losses(losses: Sequence[float]) -> np.ndarray:
+    """Losses clamped below at ``EXACT`` times the simplest equation's loss."""
+    losses = np.asarray(losses, dtype=float)
+    if not len(losses):
+        return losses
+    reference = losses[0] if losses[0] > 0 else np.nanmax(losses)
+    floor = EXACT * reference if reference > 0 else 1e-300
+    return np.maximum(losses, floor)
+
+
+def pareto_front(
+    candidates: Sequence[tuple[sp.Expr, float]],
+    parameter_names: Sequence[str],
+    parsimony: float = 0.0,
+) -> HallOfFame:
+    """Build the hall of fame from (expression, loss) candidates.
+
+    Keeps, for increasing complexity, each equation whose loss is lower than
+    every simpler one's; with ``parsimony > 0`` an equation must also improve
+    the log-loss by at least ``parsimony`` per extra unit of complexity over
+    the previous kept one (losses clamped as for :attr:`HallOfFame.best`).
+    Scores are computed on the kept front.
+    """
+    best: dict[int, tuple[float, sp.Expr]] = {}
+    for expr, loss in candidates:
+        if not math.isfinite(loss):
+            continue
+        size = expression_complexity(expr)
+        if size not in best or loss < best[size][0] or (
+            loss == best[size][0] and len(str(expr)) < len(str(best[size][1]))
+        ):
+            best[size] = (loss, expr)
+    front: list[tuple[int, float, sp.Expr]] = []
+    for size in sorted(best):
+        loss, expr = best[size]
+        if front and loss >= front[-1][1]:
+            continue
+        front.append((size, loss, expr))
+    clamped = _clamped_losses([f[1] for f in front])
+    kept: list[int] = []
+    for i in range(len(front)):
+        if kept:
+            j = kept[-1]
+            gain = math.log(clamped[j] / clamped[i])
+            if gain <= 0 or gain < parsimony * (front[i][0] - front[j][0]):
+                continue
+        kept.append(i)
+    equations = []
+    for position, i in enumerate(kept):
+        size, loss, expr = front[i]
+        score = 0.0
+        if position:
+            j = kept[position - 1]
+            score = math.log(clamped[j] / clamped[i]) / (size - front[j][0])
+        equations.append(Equation(expr, parameter_names, loss=loss, score=score, complexity=size))
+    return HallOfFame(equations, parameter_names)

@@ -1,0 +1,231 @@
+"""Sympy helpers shared by the discovery engine: printing, parsing, measuring.
+
+Equations are sympy expressions in plain :class:`sympy.Symbol` objects named
+after the campaign's parameters. This module prints them to a readable string
+that parses back to the same expression (parameter names such as ``lambda``,
+``E``, ``I``, ``S``, ``N`` or ``pi`` included), counts their complexity the way
+PySR does (one per operator, variable and constant), and views them as an
+operator tree for the ``constraints`` / ``nested_constraints`` checks.
+"""
+
+from __future__ import annotations
+
+import io
+import keyword
+import tokenize
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import sympy as sp
+from sympy.printing.str import StrPrinter
+
+#: Functions the parser knows, by the names the printer writes.
+FUNCTIONS: dict[str, object] = {
+    "sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "exp": sp.exp, "log": sp.log,
+    "sqrt": sp.sqrt, "Abs": sp.Abs, "abs": sp.Abs, "tanh": sp.tanh, "sinh": sp.sinh,
+    "cosh": sp.cosh, "asin": sp.asin, "acos": sp.acos, "atan": sp.atan,
+    "cbrt": sp.cbrt, "floor": sp.floor, "ceiling": sp.ceiling, "ceil": sp.ceiling,
+    "Min": sp.Min, "Max": sp.Max, "log1p": lambda a: sp.log(1 + a),
+    "square": lambda a: a**2, "cube": lambda a: a**3, "neg": lambda a: -a,
+}
+
+
+#: Significant digits written for a float constant (equations are kept in
+#: exactly this written form, so text and expression always agree).
+DIGITS = 12
+
+
+def format_float(value: float) -> str:
+    """Shortest text that reads back to exactly ``value`` (``repr`` of a float)."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") and "e" not in text else text
+
+
+class _Printer(StrPrinter):
+    """sympy's str printer with short floats and clash-free constants."""
+
+    def __init__(self, names: Sequence[str]):
+        super().__init__()
+        self._taken = set(names)
+
+    def _print_Float(self, expr):
+        value = float(expr)
+        text = format_float(float(f"{value:.{DIGITS}g}"))
+        return text if "." in text or "e" in text or "inf" in text or "nan" in text else text + ".0"
+
+    def _print_Pi(self, expr):
+        return "pi" if "pi" not in self._taken else format_float(float(expr))
+
+    def _print_Exp1(self, expr):
+        return "E" if "E" not in self._taken else format_float(float(expr))
+
+    def _print_ImaginaryUnit(self, expr):
+        return "I" if "I" not in self._taken else "sqrt(-1)"
+
+
+def to_string(expr: sp.Expr, names: Sequence[str]) -> str:
+    """Readable text of ``expr`` that :func:`parse` turns back into ``expr``."""
+    return _Printer(names).doprint(expr)
+
+
+def symbols_for(names: Sequence[str]) -> list[sp.Symbol]:
+    """Plain sympy symbols named after the parameters (no assumptions)."""
+    return [sp.Symbol(str(name)) for name in names]
+
+
+def parse(text: str, names: Sequence[str]) -> sp.Expr:
+    """Parse an equation written in parameter names into a sympy expression.
+
+    Every parameter name becomes a plain :class:`sympy.Symbol`, whatever it
+    is (``lambda``, ``E``, ``S``, ``pi``, ...); ``^`` means power.
+
+    Raises
+    ------
+    ValueError
+        If the text is not a valid expression of the parameters.
+    """
+    from sympy.parsing.sympy_parser import parse_expr, standard_transformations
+
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"an equation must be a non-empty string, got {text!r}.")
+    names = [str(n) for n in names]
+    local: dict[str, object] = {"pi": sp.pi, "E": sp.E, "I": sp.I, "oo": sp.oo, "nan": sp.nan}
+    local.update(FUNCTIONS)
+    aliases = {name: f"_medeq_p{i}" for i, name in enumerate(names)}
+    for name, alias in aliases.items():
+        local[alias] = sp.Symbol(name)
+    source = text.replace("^", "**")
+    # Names that are not Python identifiers are replaced verbatim, longest first.
+    for name in sorted((n for n in names if not n.isidentifier()), key=len, reverse=True):
+        source = source.replace(name, f" {aliases[name]} ")
+    try:
+        source = _rename_identifiers(source, aliases)
+        expr = parse_expr(source, local_dict=local, transformations=standard_transformations,
+                          evaluate=True)
+    except (SyntaxError, TypeError, tokenize.TokenError, AttributeError, ValueError) as err:
+        raise ValueError(f"could not parse the equation {text!r}: {err}") from None
+    if not isinstance(expr, sp.Expr):
+        raise ValueError(f"the equation {text!r} is not a numeric expression.")
+    unknown = sorted(str(s) for s in expr.free_symbols if str(s) not in set(names))
+    if unknown:
+        raise ValueError(
+            f"the equation {text!r} uses {unknown}, which are not parameters; "
+            f"the parameters are {names}."
+        )
+    return expr
+
+
+def _rename_identifiers(source: str, aliases: dict[str, str]) -> str:
+    """Replace identifier tokens that are parameter names by safe aliases."""
+    tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    out = []
+    for i, tok in enumerate(tokens):
+        nxt = tokens[i + 1].string if i + 1 < len(tokens) else ""
+        if tok.type == tokenize.NAME and tok.string in aliases and nxt != "(":
+            tok = tok._replace(string=aliases[tok.string])
+        elif tok.type == tokenize.NAME and keyword.iskeyword(tok.string) and tok.string not in ("and", "or", "not"):
+            raise SyntaxError(f"{tok.string!r} is not a parameter name")
+        out.append(tok)
+    return tokenize.untokenize(out)
+
+
+# --------------------------------------------------------------- operator tree
+def op_tree(expr: sp.Expr) -> tuple[str, list]:
+    """View ``expr`` as a tree of binary/unary operators, the way SR engines see it.
+
+    Returns ``(operator, children)``; leaves are ``("var", [])`` or
+    ``("const", [])``. Operators: ``+ - * / ^ neg`` and function names
+    (``sin``, ``sqrt``, ``abs``, ...).
+    """
+    if expr.is_Symbol:
+        return ("var", [])
+    if not expr.free_symbols:
+        return ("const", [])  # numbers and constant sub-expressions like 1/(4*pi)
+    if expr.is_Add:
+        terms = list(expr.as_ordered_terms())
+        tree = op_tree(terms[0])
+        for term in terms[1:]:
+            coeff, rest = term.as_coeff_Mul()
+            if coeff.is_negative:
+                tree = ("-", [tree, op_tree(-term)])
+            else:
+                tree = ("+", [tree, op_tree(term)])
+        return tree
+    if expr.is_Mul:
+        coeff, rest = expr.as_independent(*expr.free_symbols, as_Add=False)
+        if coeff == -1:
+            return ("neg", [op_tree(rest)])
+        if coeff != 1:
+            return ("*", [("const", []), op_tree(rest)])
+        numer, denom = sp.fraction(expr)
+        if denom != 1:
+            return ("/", [op_tree(numer), op_tree(denom)])
+        factors = list(expr.as_ordered_factors())
+        tree = op_tree(factors[0])
+        for factor in factors[1:]:
+            tree = ("*", [tree, op_tree(factor)])
+        return tree
+    if expr.is_Pow:
+        base, power = expr.args
+        if power == sp.Rational(1, 2):
+            return ("sqrt", [op_tree(base)])
+        if power.is_Number and power.is_negative:
+            return ("/", [("const", []), op_tree(base ** (-power))])
+        return ("^", [op_tree(base), op_tree(power)])
+    if isinstance(expr, sp.Function) or expr.args:
+        name = type(expr).__name__.lower()
+        return (name, [op_tree(a) for a in expr.args])
+    return ("const", [])
+
+
+def tree_size(tree: tuple[str, list]) -> int:
+    """Number of nodes (operators, variables, constants) of an operator tree."""
+    return 1 + sum(tree_size(child) for child in tree[1])
+
+
+def complexity(expr: sp.Expr) -> int:
+    """PySR-style complexity: one per operator, variable and constant."""
+    return tree_size(op_tree(expr))
+
+
+def walk(tree: tuple[str, list]) -> Iterator[tuple[str, list]]:
+    """All nodes of an operator tree, parents first."""
+    yield tree
+    for child in tree[1]:
+        yield from walk(child)
+
+
+def constants(expr: sp.Expr) -> list[sp.Float]:
+    """The floating-point constants of ``expr`` in a stable order."""
+    return sorted(expr.atoms(sp.Float), key=lambda f: (-abs(float(f)), float(f)))
+
+
+def make_function(expr: sp.Expr, symbols: Sequence[sp.Symbol], extra: Sequence[sp.Symbol] = ()):
+    """Numpy function ``f(X, *extra)`` of ``expr`` with ``X`` of shape (n, P)."""
+    dummies = [sp.Dummy(f"x{i}") for i in range(len(symbols))]
+    body = expr.xreplace(dict(zip(symbols, dummies)))
+    raw = sp.lambdify([*dummies, *extra], body, modules="numpy")
+
+    def function(X: np.ndarray, *values) -> np.ndarray:
+        X = np.asarray(X, dtype=float)
+        with np.errstate(all="ignore"):
+            out = raw(*X.T, *values)
+        out = np.asarray(out, dtype=complex if np.iscomplexobj(out) else float)
+        if np.iscomplexobj(out):
+            out = np.where(np.abs(out.imag) > 1e-12 * (1 + np.abs(out.real)), np.nan, out.real)
+        return np.broadcast_to(out, (X.shape[0],)).astype(float, copy=True)
+
+    return function
+
+
+_OPERATOR_ALIASES = {
+    "+": "+", "plus": "+", "add": "+", "-": "-", "sub": "-", "minus": "-",
+    "*": "*", "mult": "*", "mul": "*", "times": "*", "/": "/", "div": "/",
+    "^": "^", "pow": "^", "**": "^",
+}
+
+
+def canonical_operator(name: str) -> str:
+    """Canonical operator name used by :func:`op_tree` (``pow`` -> ``^``, ...)."""
+    key = str(name).strip()
+    return _OPERATOR_ALIASES.get(key.lower(), key.lower())

@@ -1,0 +1,358 @@
+"""Turn raw backend expressions into clean equations, guarded by the data.
+
+Every step that changes an expression is checked against the training data:
+a change is kept only if the loss stays statistically indistinguishable from
+the best refitted loss (:meth:`Fitness.accepts`). The steps, in order:
+
+1. :func:`refit` - re-optimise every floating constant in float64 with
+   Levenberg-Marquardt (engines such as Operon tune constants in float32);
+2. :func:`snap_constants` - replace each constant by the simplest "nice"
+   number the data supports: 0 (dropping the term), integers, small
+   rationals ``p/q`` (``|p|, q <= 12``), and those times ``pi``, ``1/pi``,
+   ``pi**2``, ``sqrt(pi)``, ``sqrt(2)``, ``sqrt(3)``, ``sqrt(2*pi)`` or their
+   inverses - only when it is written with fewer digits than the data
+   require of the decimal value (the simplest rationals may have the other
+   constants refitted around them);
+3. :func:`simplify` - sympy simplification (with positive symbols where the
+   data are positive, so ``sqrt(r**2)`` becomes ``r``), kept when it is
+   shorter and numerically identical on the data;
+4. :func:`round_constants` - the remaining floats get the fewest significant
+   digits (2 to 12) the data supports.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Sequence
+from fractions import Fraction
+
+import numpy as np
+import sympy as sp
+
+from .expressions import complexity, constants, make_function
+
+logger = logging.getLogger(__name__)
+
+#: Irrational factors a constant may be recognised as a rational multiple of,
+#: with the complexity cost charged for each.
+_BASES = (
+    (sp.Integer(1), 0), (sp.pi, 1), (1 / sp.pi, 1), (sp.pi**2, 2), (1 / sp.pi**2, 2),
+    (sp.sqrt(sp.pi), 2), (1 / sp.sqrt(sp.pi), 2), (sp.sqrt(2), 1), (sp.sqrt(3), 1),
+    (sp.sqrt(2 * sp.pi), 2), (1 / sp.sqrt(2 * sp.pi), 2),
+)
+
+#: Largest numerator of a simple fraction or multiple of pi, sqrt(2), ...
+MAX_NUMERATOR = 12
+
+#: Only rationals this simple (digits) are tried with the other constants
+#: refitted around them; other numbers must fit as they are.
+REFIT_COST = 2
+
+#: What sympy's rewrites raise on expressions they cannot handle (skipped).
+_SYMPY_FAILURES = (TypeError, ValueError, NotImplementedError, RecursionError, sp.PolynomialError)
+
+#: Largest simplifiable expression (sympy operation count); beyond it sympy's
+#: ``simplify`` can take minutes, so only cheap rewrites are tried.
+MAX_SIMPLIFY_OPS = 30
+
+
+class Fitness:
+    """Mean squared error of expressions on training data, and the rule for
+    accepting a simplification.
+
+    Parameters
+    ----------
+    X : (n, P) ndarray
+        Inputs in real units, columns in the order of ``symbols``.
+    y : (n,) ndarray
+        Target.
+    symbols : list[sympy.Symbol]
+        The symbols standing for the columns of ``X``.
+    """
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, symbols: Sequence[sp.Symbol]):
+        self.X = np.asarray(X, dtype=float)
+        self.y = np.asarray(y, dtype=float)
+        self.symbols = list(symbols)
+        self.variance = float(np.var(self.y)) if len(self.y) else 0.0
+        scale = self.variance if self.variance > 0 else float(np.mean(self.y**2))
+        #: losses below this are numerically exact (rounding noise of the data).
+        self.floor = 1e-10 * scale if scale > 0 else 1e-300
+
+    def loss(self, expr: sp.Expr) -> float:
+        """Mean squared error of ``expr`` (``inf`` if not finite everywhere)."""
+        try:
+            prediction = make_function(expr, self.symbols)(self.X)
+        except (TypeError, ValueError, NameError, ZeroDivisionError, OverflowError):
+            return math.inf
+        if not np.all(np.isfinite(prediction)):
+            return math.inf
+        return float(np.mean((prediction - self.y) ** 2))
+
+    def accepts(self, new_loss: float, reference_loss: float) -> bool:
+        """Whether ``new_loss`` is as good as ``reference_loss`` given the data.
+
+        Allowed increase: a likelihood-ratio margin (``4 / n`` relative, one
+        extra parameter at ~95 %) plus the numerical floor ``1e-10 var(y)``.
+        """
+        n = max(len(self.y), 1)
+        return new_loss <= reference_loss * (1 + 4.0 / n) + self.floor
+
+
+class Parametric:
+    """``expr`` with its float constants as free parameters, compiled once.
+
+    ``values`` are the current constants; ``fixed`` maps constant index ->
+    the exact sympy number chosen for it (snapping).
+    """
+
+    def __init__(self, expr: sp.Expr, fitness: Fitness):
+        self.fitness = fitness
+        floats = constants(expr)
+        self.params = [sp.Dummy(f"c{i}") for i in range(len(floats))]
+        self.body = expr.xreplace(dict(zip(floats, self.params)))
+        self.values = np.array([float(f) for f in floats])
+        self.fixed: dict[int, sp.Expr] = {}
+        self.function = make_function(self.body, fitness.symbols, self.params)
+
+    def loss(self, values: np.ndarray | None = None) -> float:
+        values = self.values if values is None else values
+        prediction = self.function(self.fitness.X, *values)
+        if not np.all(np.isfinite(prediction)):
+            return math.inf
+        return float(np.mean((prediction - self.fitness.y) ** 2))
+
+    def refit(self, values: np.ndarray | None = None, max_nfev: int = 100) -> tuple[np.ndarray, float]:
+        """Least-squares fit of the constants not in ``fixed``; (values, loss)."""
+        from scipy.optimize import least_squares
+
+        values = np.array(self.values if values is None else values, dtype=float)
+        start = self.loss(values)
+        free = [i for i in range(len(values)) if i not in self.fixed]
+        if not free:
+            return values, start
+        y = self.fitness.y
+
+        def residual(c):
+            trial = values.copy()
+            trial[free] = c
+            out = self.function(self.fitness.X, *trial) - y
+            return np.where(np.isfinite(out), out, 1e150)
+
+        try:
+            with np.errstate(all="ignore"):
+                result = least_squares(residual, values[free], method="lm",
+                                       max_nfev=max_nfev * (len(free) + 1))
+        except (ValueError, FloatingPointError, OverflowError):
+            return values, start
+        fitted = values.copy()
+        fitted[free] = result.x
+        loss = self.loss(fitted) if np.all(np.isfinite(result.x)) else math.inf
+        return (fitted, loss) if loss <= start else (values, start)
+
+    def expression(self, digits: int | None = None) -> sp.Expr:
+        """The expression with snapped constants and the others (rounded) as floats."""
+        def number(i, v):
+            if i in self.fixed:
+                return self.fixed[i]
+            return sp.Float(float(f"{v:.{digits}g}") if digits else float(v))
+
+        return self.body.xreplace({p: number(i, v) for i, (p, v) in enumerate(zip(self.params, self.values))})
+
+
+def refit(expr: sp.Expr, fitness: Fitness) -> tuple[sp.Expr, float]:
+    """Re-optimise the float constants of ``expr``; returns (expression, loss)."""
+    model = Parametric(expr, fitness)
+    model.values, loss = model.refit()
+    return model.expression(), loss
+
+
+def nice_numbers(value: float, allow_pi: bool = True, tolerance: float = 1e-2) -> list[tuple[sp.Expr, int]]:
+    """Simple numbers within ``tolerance`` (relative) of ``value`` with their
+    cost in digits, simplest first."""
+    if not math.isfinite(value) or value == 0:
+        return []
+    found: dict[sp.Expr, tuple] = {}
+    for base, cost in _BASES:
+        if not allow_pi and base.has(sp.pi):
+            continue
+        ratio = value / float(base)
+        fraction = Fraction(ratio).limit_denominator(12)
+        if fraction.numerator == 0 or abs(fraction.numerator) > 10_000:
+            continue
+        if (fraction.denominator > 1 or cost) and abs(fraction.numerator) > MAX_NUMERATOR:
+            continue  # 392*sqrt(2) or 68/7 are not "simple"
+        error = abs(ratio - float(fraction)) / abs(ratio)
+        if error > tolerance:
+            continue
+        number = sp.Rational(fraction.numerator, fraction.denominator) * base
+        digits = len(str(abs(fraction.numerator))) + (
+            len(str(fraction.denominator)) if fraction.denominator > 1 else 0
+        )
+        key = (digits + cost, error)
+        if number not in found or key < found[number]:
+            found[number] = key
+    return [(number, found[number][0]) for number in sorted(found, key=found.get)]
+
+
+def _digits_needed(model: Parametric, i: int, accepts) -> int:
+    """Fewest significant digits of constant ``i`` that the data accepts."""
+    for digits in range(1, 13):
+        trial = model.values.copy()
+        trial[i] = float(f"{trial[i]:.{digits}g}")
+        if accepts(model.loss(trial)):
+            return digits
+    return 13
+
+
+def snap_constants(
+    model: Parametric,
+    reference_loss: float,
+    allow_pi: bool = True,
+    max_refits: int = 6,
+    deadline: float | None = None,
+) -> None:
+    """Fix constants of ``model`` to the simplest numbers the data supports.
+
+    For each constant: zero (dropping a term) if the data accept it;
+    otherwise a "nice" number (:func:`nice_numbers`) if it is written with
+    fewer digits than the data require of the decimal value (integers, and
+    any number used as an exponent: one more digit allowed) and the loss
+    stays acceptable - as is, or, for the simplest rationals (cost <=
+    ``REFIT_COST``), after refitting the other constants (at most
+    ``max_refits`` refits).
+    """
+    accepts = lambda loss: model.fitness.accepts(loss, reference_loss)
+    refits = max_refits
+    powers = {power.exp for power in model.body.atoms(sp.Pow)}
+    exponents = {i for i, p in enumerate(model.params) if p in powers}
+    for i in np.argsort(-np.abs(model.values)):
+        if deadline is not None and time.monotonic() > deadline:
+            return
+        value = model.values[i]
+        trial = model.values.copy()
+        trial[i] = 0.0
+        if accepts(model.loss(trial)):
+            model.values, model.fixed[i] = trial, sp.Integer(0)
+            continue
+        needed = _digits_needed(model, i, accepts)
+        exponent = i in exponents  # x**(1/2) reads better than x**0.5
+        for number, cost in nice_numbers(value, allow_pi):
+            allowance = needed + exponent
+            if cost > allowance or (cost == allowance and not (number.is_Integer or exponent)):
+                continue
+            trial = model.values.copy()
+            trial[i] = float(number)
+            loss = model.loss(trial)
+            if not accepts(loss) and number.is_Rational and cost <= REFIT_COST and refits > 0:
+                refits -= 1
+                model.fixed[i] = number
+                trial, loss = model.refit(trial, max_nfev=50)
+                del model.fixed[i]
+            if accepts(loss):
+                model.values, model.fixed[i] = trial, number
+                break
+
+
+def simplify(expr: sp.Expr, fitness: Fitness) -> sp.Expr:
+    """The simplest of a few sympy rewrites of ``expr`` that agree on the data
+    (lowest complexity, then shortest text)."""
+    positive = {
+        s: sp.Symbol(s.name, positive=True)
+        for i, s in enumerate(fitness.symbols)
+        if len(fitness.X) and np.all(fitness.X[:, i] > 0)
+    }
+    back = {v: k for k, v in positive.items()}
+    work = expr.xreplace(positive)
+    rewrites = [work]
+    # ``force=True`` rewrites (e.g. sqrt(1/x) -> 1/sqrt(x)) are valid on the
+    # data's domain only; the numerical check below keeps them honest.
+    forced = (lambda e: sp.powsimp(e, force=True), lambda e: sp.powdenest(e, force=True))
+    cheap = (sp.powsimp, sp.cancel, sp.factor_terms, sp.together, *forced)
+    for rewrite in cheap:
+        try:
+            rewrites.append(rewrite(work))
+        except _SYMPY_FAILURES:
+            continue
+    if sp.count_ops(work) <= MAX_SIMPLIFY_OPS:
+        for start in (work, rewrites[-1]):
+            try:
+                simpler = sp.simplify(start)
+                rewrites += [simpler, *(rewrite(simpler) for rewrite in forced)]
+            except _SYMPY_FAILURES:
+                pass
+    reference = make_function(expr, fitness.symbols)(fitness.X)
+
+    def size(e: sp.Expr) -> tuple[int, int]:
+        return complexity(e), len(str(e))  # ties go to the shorter text
+
+    best, best_size = expr, size(expr)
+    for candidate in rewrites[1:]:
+        candidate = candidate.xreplace(back)
+        candidate_size = size(candidate)
+        if candidate_size >= best_size or candidate.has(sp.I, sp.zoo, sp.nan):
+            continue
+        values = make_function(candidate, fitness.symbols)(fitness.X)
+        if np.allclose(values, reference, rtol=1e-9, atol=1e-12 * (np.max(np.abs(reference)) + 1e-300)):
+            best, best_size = candidate, candidate_size
+    return best
+
+
+def round_constants(model: Parametric, reference_loss: float) -> sp.Expr:
+    """The expression with the free constants at the fewest significant
+    digits (2 to 12) the data support."""
+    for digits in range(2, 13):
+        trial = np.array([float(f"{v:.{digits}g}") for v in model.values])
+        if model.fitness.accepts(model.loss(trial), reference_loss):
+            return model.expression(digits)
+    return model.expression()
+
+
+def merge_numbers(expr: sp.Expr) -> sp.Expr:
+    """Fold constant factors/terms that involve a float into one float.
+
+    ``2.22*sqrt(2)*x/pi`` becomes ``1.0000*x``, so that snapping sees (and
+    can simplify) the one effective constant.
+    """
+    if not expr.args:
+        return expr
+    if not expr.free_symbols:
+        return sp.Float(float(expr.evalf())) if expr.has(sp.Float) else expr
+    args = [merge_numbers(a) for a in expr.args]
+    if expr.is_Mul or expr.is_Add:
+        numbers = [a for a in args if not a.free_symbols]
+        if len(numbers) > 1 and any(a.has(sp.Float) for a in numbers):
+            value = sp.Float(float(expr.func(*numbers).evalf()))
+            return expr.func(value, *[a for a in args if a.free_symbols])
+    return expr.func(*args)
+
+
+def polish(
+    expr: sp.Expr, fitness: Fitness, allow_pi: bool = True, deadline: float | None = None
+) -> tuple[sp.Expr, float]:
+    """Refit, snap, simplify and round ``expr``; returns (expression, loss).
+
+    The result's loss is within :meth:`Fitness.accepts` of the refitted loss.
+    Past ``deadline`` (``time.monotonic()``), steps are skipped: at worst
+    the constants are only rounded.
+    """
+    late = lambda: deadline is not None and time.monotonic() > deadline
+    model = Parametric(merge_numbers(expr), fitness)
+    if late():
+        reference = model.loss()
+    else:
+        model.values, reference = model.refit()
+    if not math.isfinite(reference):
+        return model.expression(), reference
+    if not late():
+        snap_constants(model, reference, allow_pi, deadline=deadline)
+    if not late():
+        snapped = model.expression()
+        simpler = merge_numbers(simplify(snapped, fitness))
+        if simpler != snapped:
+            model = Parametric(simpler, fitness)
+            snap_constants(model, reference, allow_pi, max_refits=2, deadline=deadline)
+    final = round_constants(model, reference)
+    return final, fitness.loss(final)
