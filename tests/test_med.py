@@ -275,7 +275,7 @@ def test_augment_outside_bounds_warns(med):
         ([[1, 1], [2, 2]], [1.0], "expected 2 rows"),
         ([[1, 1, 1]], [1.0], r"shaped \(n, 2\)"),
         ([[np.nan, 1]], [1.0], "non-finite"),
-        ([[1, 1]], [[1.0, 2.0]], "earlier results have 1"),
+        ([[1, 1]], [[1.0, 2.0]], "earlier results have 1; every epoch"),
     ],
 )
 def test_augment_errors_leave_campaign_unchanged(evaluated_med, samples, responses, message):

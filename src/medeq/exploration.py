@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import tomli_w
 
 from .progress import Progress
 from .stopping import (
@@ -39,12 +40,7 @@ from .stopping import (
     domain_uncertainty,
     stopping_condition,
 )
-
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
-import tomli_w
+from .storage import atomic_write, read_toml_record
 
 logger = logging.getLogger(__name__)
 
@@ -340,8 +336,6 @@ class _RunLog:
             "n_results": int(self.med.n_evaluated), "n_queued": len(self.med.queue),
         }
         if self.save:
-            from .storage import atomic_write
-
             atomic_write(self.directory / STATE_FILE, tomli_w.dumps(self.record))
 
 
@@ -379,10 +373,5 @@ def load_exploration(directory) -> dict:
     path = Path(directory) / STATE_FILE
     if not path.is_file():
         return {}
-    try:
-        record = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(f"{path} is not valid TOML ({err}); delete it to start a fresh record.") from None
-    if record.get("format") != STATE_FORMAT:
-        raise ValueError(f"{path} is not a medeq exploration record (format = {record.get('format')!r}).")
-    return record
+    return read_toml_record(path, STATE_FORMAT, "exploration record",
+                            "delete it to start a fresh record")

@@ -302,6 +302,12 @@ class MED:
 
     def _record(self, order: np.ndarray, values: np.ndarray, variances, origin: str) -> None:
         """Move queue rows ``order`` (with ``values``) to the evaluated block."""
+        queue = self.queue
+        rest = np.setdiff1d(np.arange(len(queue)), order)
+        self._append_results(queue[order], values, variances, origin, queue[rest])
+
+    def _append_results(self, points, values, variances, origin: str, queue) -> None:
+        """Add ``points`` with ``values`` as a new epoch; ``queue`` stays queued."""
         k = values.shape[1]
         if self.responses is not None and self.responses.shape[1] != k:
             raise ValueError(
@@ -311,15 +317,9 @@ class MED:
         self.response_names = resp.reconcile_names(self.response_names, k)
         measured = resp.check_variances(variances, values.shape)
         n = self.n_evaluated
-        queue = self.queue
-        rest = np.setdiff1d(np.arange(len(queue)), order)
-        self.samples = np.vstack([self.evaluated, queue[order], queue[rest]])
-        self._append_results(values, measured, origin, n)
-
-    def _append_results(self, values, measured, origin: str, n: int) -> None:
+        self.samples = np.vstack([self.evaluated, points, queue])
         if self.responses is None:
-            self.responses = values
-            self.measured_variances = measured
+            self.responses, self.measured_variances = values, measured
         else:
             self.responses = np.vstack([self.responses, values])
             self.measured_variances = np.vstack([self.measured_variances, measured])
@@ -345,17 +345,7 @@ class MED:
                     RuntimeWarning,
                     stacklevel=2,
                 )
-            k = values.shape[1]
-            if self.responses is not None and self.responses.shape[1] != k:
-                raise ValueError(
-                    f"augment got {k} response(s) per sample, but earlier results have "
-                    f"{self.responses.shape[1]}."
-                )
-            self.response_names = resp.reconcile_names(self.response_names, k)
-            measured = resp.check_variances(variances, values.shape)
-            n = self.n_evaluated
-            self.samples = np.vstack([self.evaluated, points, self.queue])
-            self._append_results(values, measured, "augmented", n)
+            self._append_results(points, values, variances, "augmented", self.queue)
         self._autosave()
 
     def refit(self) -> None:

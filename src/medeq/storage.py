@@ -298,17 +298,27 @@ def _default_names(k):
     return default_names(k)
 
 
+def read_toml_record(path: Path, fmt: str, what: str, remedy: str) -> dict:
+    """Read a TOML file whose ``format`` key must be ``fmt``; clear errors otherwise.
+
+    ``what`` names the record in errors ("campaign set-up"); ``remedy`` says
+    what to do about an unreadable file.
+    """
+    try:
+        record = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path} is not valid TOML ({err}); {remedy}.") from None
+    if record.get("format") != fmt:
+        raise ValueError(f"{path} is not a medeq {what} (format = {record.get('format')!r}).")
+    return record
+
+
 def _read_setup(path: Path) -> dict:
     if not path.is_file():
         raise FileNotFoundError(
             f"{path.parent} is not a medeq campaign folder: {path.name} is missing."
         )
-    try:
-        setup = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(f"{path} is not valid TOML ({err}); the campaign folder is corrupted.") from None
-    if setup.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a medeq campaign set-up (format = {setup.get('format')!r}).")
+    setup = read_toml_record(path, FORMAT, "campaign set-up", "the campaign folder is corrupted")
     if setup.get("format_version", 0) > FORMAT_VERSION:
         raise ValueError(
             f"{path} has format version {setup['format_version']}, newer than this medeq "
