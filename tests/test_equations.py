@@ -8,7 +8,13 @@ import sympy as sp
 from medeq.discovery import Equation, HallOfFame, resolve_equation
 from medeq.discovery import constraints as checks
 from medeq.discovery.equations import pareto_front
-from medeq.discovery.expressions import complexity, parse, symbols_for, to_string
+from medeq.discovery.expressions import (
+    complexity,
+    normalise_ratio,
+    parse,
+    symbols_for,
+    to_string,
+)
 from medeq.discovery.polish import Fitness, nice_numbers, polish
 
 
@@ -190,3 +196,19 @@ def test_expressible_with_the_chosen_operators():
     assert checks.expressible(x**y, ["^"])
     assert not checks.expressible(sp.exp(x) + y, ["+"])
     assert checks.expressible(sp.Abs(x) + y, ["+", "abs"])
+
+
+def test_polish_drops_spurious_terms_then_recognises_the_merged_constant():
+    names = ["m", "q", "h", "epsilon"]
+    X, y = _data(lambda m, q, h, e: e * h**2 / (np.pi * m * q**2), names)
+    m, q, h, e = symbols_for(names)
+    raw = 5.86e-9 * e + 0.5251003701 * h * (0.6061886091 * e * h / (m * q) - 4.37e-8) / q
+    clean, loss = polish(raw, Fitness(X, y, [m, q, h, e]))
+    assert clean == e * h**2 / (sp.pi * m * q**2) and loss < 1e-20
+
+
+def test_normalise_ratio_removes_the_common_factor():
+    V, g = symbols_for(["V", "gamma_"])
+    normal = normalise_ratio(0.65 * V / (0.65 * g - 0.65))
+    assert normal.equals(V / (g - 1))
+    assert normalise_ratio(V / (g - 1)) == V / (g - 1)

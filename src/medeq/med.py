@@ -427,13 +427,24 @@ class MED:
     def discover(self, response=None, **kwargs):
         """Discover closed-form equations for a response (symbolic regression).
 
-        Takes the reference's arguments (``binary_operators``,
-        ``unary_operators``, ``maxsize``, ``niterations``, ``populations``,
-        ``parsimony``, ``denoise``, ``select_k_features``, ...) plus
-        ``timeout_in_seconds`` and ``backend``; see
-        :func:`medeq.discovery.discover_campaign`. Returns the hall of fame
-        (a list of equations with a ``.frame`` DataFrame), also stored in
-        ``med.sr[name]`` and saved with the campaign.
+        Takes the reference's arguments - ``binary_operators``,
+        ``unary_operators``, ``maxsize``, ``maxdepth``, ``niterations``,
+        ``populations``, ``parsimony``, ``constraints``,
+        ``nested_constraints``, ``denoise``, ``select_k_features``,
+        ``turbo``, ``equation_file``, ``progress`` - plus
+        ``timeout_in_seconds`` (default 60), ``backend`` (``"operon"``, or
+        ``"pysr"`` where Julia is installed), ``linear_seeds`` and the
+        backend's own options (Operon: ``restarts``, ``stop_nmse``,
+        ``population_size``...); see
+        :func:`medeq.discovery.discover_campaign`.
+
+        Returns the hall of fame (a list of equations with a ``.frame``
+        DataFrame and a ``.best`` choice), also stored in ``med.sr[name]``
+        and saved with the campaign.
+
+        Examples
+        --------
+        >>> med.discover(binary_operators=["+", "*"])  # doctest: +SKIP
         """
         from .discovery import discover_campaign
 

@@ -200,6 +200,24 @@ def constants(expr: sp.Expr) -> list[sp.Float]:
     return sorted(expr.atoms(sp.Float), key=lambda f: (-abs(float(f)), float(f)))
 
 
+def normalise_ratio(expr: sp.Expr) -> sp.Expr:
+    """Divide a quotient's numerator and denominator by the largest numeric
+    coefficient of the denominator (applied to ``expr`` and to each of its
+    terms), so a ratio defined up to a common factor gets the factor 1:
+    ``0.65*x/(0.65*y - 0.65)`` becomes ``1.0*x/(1.0*y - 1.0)``.
+    """
+    if expr.is_Add:
+        return sp.Add(*[normalise_ratio(term) for term in expr.args])
+    numer, denom = sp.fraction(expr)
+    if not denom.is_Add:
+        return expr
+    coefficients = [term.as_coeff_Mul()[0] for term in sp.Add.make_args(sp.expand(denom))]
+    pivot = max(coefficients, key=lambda c: (abs(c), bool(c.is_positive)))  # ties: positive
+    if pivot == 0 or pivot == 1:
+        return expr
+    return sp.expand(numer / pivot) / sp.expand(denom / pivot)
+
+
 def make_function(expr: sp.Expr, symbols: Sequence[sp.Symbol], extra: Sequence[sp.Symbol] = ()):
     """Numpy function ``f(X, *extra)`` of ``expr`` with ``X`` of shape (n, P)."""
     dummies = [sp.Dummy(f"x{i}") for i in range(len(symbols))]

@@ -21,7 +21,7 @@ How ``discover``'s arguments map onto Operon
   ends after ``niterations`` generations or when its best normalised MSE has
   not improved by 1 % in ``PATIENCE`` checks, and Operon is restarted with a
   new seed, until the budget is spent, ``restarts`` runs were made, or an
-  exact fit was found (normalised MSE below ``stop_nmse``, default 1e-9).
+  exact fit was found (normalised MSE below ``stop_nmse``, default 1e-11).
   Without a budget a single run is made unless ``restarts`` says otherwise.
 - ``parsimony``, ``constraints``, ``nested_constraints``: applied to the
   candidate equations by the engine (:mod:`medeq.discovery.engine`).
@@ -124,7 +124,7 @@ class OperonBackend(Backend):
         options = dict(settings.options)
         control = {
             "restarts": options.pop("restarts", None),
-            "stop_nmse": float(options.pop("stop_nmse", 1e-9)),
+            "stop_nmse": float(options.pop("stop_nmse", 1e-11)),
         }
         if control["restarts"] is not None and (
             isinstance(control["restarts"], bool) or not isinstance(control["restarts"], int)

@@ -31,7 +31,7 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from .expressions import complexity, constants, make_function
+from .expressions import complexity, constants, make_function, normalise_ratio
 
 logger = logging.getLogger(__name__)
 
@@ -339,7 +339,7 @@ def polish(
     the constants are only rounded.
     """
     late = lambda: deadline is not None and time.monotonic() > deadline
-    model = Parametric(merge_numbers(expr), fitness)
+    model = Parametric(normalise_ratio(merge_numbers(expr)), fitness)
     if late():
         reference = model.loss()
     else:
@@ -351,8 +351,10 @@ def polish(
     if not late():
         snapped = model.expression()
         simpler = merge_numbers(simplify(snapped, fitness))
-        if simpler != snapped:
+        # Fixing constants can merge the others (c1*(c2*x) -> c*x): snap again.
+        if simpler != snapped or len(constants(simpler)) < len(model.values) - len(model.fixed):
             model = Parametric(simpler, fitness)
+            model.values, _ = model.refit()
             snap_constants(model, reference, allow_pi, max_refits=2, deadline=deadline)
     final = round_constants(model, reference)
     return final, fitness.loss(final)

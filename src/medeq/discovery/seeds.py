@@ -27,7 +27,7 @@ from collections.abc import Sequence
 import numpy as np
 import sympy as sp
 
-from .expressions import canonical_operator
+from .expressions import canonical_operator, normalise_ratio
 
 logger = logging.getLogger(__name__)
 
@@ -153,8 +153,4 @@ def _solve(X, t, symbols, numerator: int, denominator: int) -> sp.Expr | None:
         return sp.Add(*terms)
 
     numer, denom = sp.fraction(sp.together(sp.Float(t_scale) * polynomial(p, top) / polynomial(q, bottom)))
-    numer, denom = sp.expand(numer), sp.expand(denom)
-    # The ratio is defined up to a common factor: make the denominator's
-    # largest coefficient exactly one, so the others can become nice numbers.
-    pivot = max((term.as_coeff_Mul()[0] for term in sp.Add.make_args(denom)), key=abs)
-    return sp.expand(numer / pivot) / sp.expand(denom / pivot)
+    return normalise_ratio(sp.expand(numer) / sp.expand(denom))
