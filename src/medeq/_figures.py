@@ -17,6 +17,8 @@ import numpy as np
 import plotly.colors
 import plotly.graph_objects as go
 
+from .arguments import name_index
+
 #: Epoch colours, cycled when there are more epochs than colours.
 PALETTE: list[str] = list(plotly.colors.qualitative.Plotly) + list(plotly.colors.qualitative.D3)
 #: Colour of the queued (not yet evaluated) samples.
@@ -145,14 +147,7 @@ def check_resolution(resolution) -> tuple[int, int]:
 
 def parameter_index(med, parameter) -> int:
     """Index of a parameter given by name or position."""
-    names = med.parameter_names
-    if isinstance(parameter, (int, np.integer)) and not isinstance(parameter, bool):
-        if -len(names) <= parameter < len(names):
-            return int(parameter) % len(names)
-        raise ValueError(f"parameter index {parameter} is out of range for parameters {names}.")
-    if parameter in names:
-        return names.index(parameter)
-    raise ValueError(f"unknown parameter {parameter!r}; the parameters are {names}.")
+    return name_index(parameter, med.parameter_names, "parameter")
 
 
 def axis_pair(med, parameters=None) -> tuple[int, int]:

@@ -65,3 +65,17 @@ def check_scheduler(scheduler):
             f"scheduler must be a medeq.Scheduler (e.g. medeq.LocalScheduler()) or None; got {scheduler!r}."
         )
     return scheduler
+
+
+def name_index(value, names: list[str], kind: str) -> int:
+    """Index of ``value`` given by name or position in ``names``.
+
+    ``kind`` ("response", "parameter") names the thing in errors.
+    """
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        if -len(names) <= value < len(names):
+            return int(value) % len(names)
+        raise ValueError(f"{kind} index {value} is out of range for {kind}s {names}.")
+    if value in names:
+        return names.index(value)
+    raise ValueError(f"unknown {kind} {value!r}; the {kind}s are {names}.")

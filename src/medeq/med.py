@@ -366,13 +366,7 @@ class MED:
                     "response=<name or index>."
                 )
             return 0
-        if isinstance(response, (int, np.integer)) and not isinstance(response, bool):
-            if -len(names) <= response < len(names):
-                return int(response) % len(names)
-            raise ValueError(f"response index {response} is out of range for responses {names}.")
-        if response in names:
-            return names.index(response)
-        raise ValueError(f"unknown response {response!r}; the responses are {names}.")
+        return arguments.name_index(response, names, "response")
 
     def predict(self, x, response=None, return_std: bool = True, equation=None):
         """Predict responses at points ``x`` given in real units.
