@@ -192,13 +192,13 @@ def test_verbose_prints_the_hall_of_fame(capsys):
     assert "Hall of Fame:" in out and "A*B" in out
 
 
-class _Surrogate:
-    """A campaign as discovery reads it, whose surrogate mean is known."""
+class _Surrogate(medeq.MED):
+    """A real campaign whose surrogate mean is known exactly."""
 
     def __init__(self, X, y, mean):
-        self.parameters = medeq.create_parameters(["A", "B"], [1.0, 1.0], [5.0, 5.0])
-        self.evaluated, self.responses = X, y[:, None]
-        self.response_names, self.seed, self.verbose = None, 0, 0
+        super().__init__(medeq.create_parameters(["A", "B"], [1.0, 1.0], [5.0, 5.0]),
+                         seed=0, verbose=0)
+        self.augment(X, y)
         self._mean = mean
         self.calls = 0
 

@@ -340,3 +340,48 @@ def test_response_index(parameters):
         med.response_index()
     with pytest.raises(ValueError, match="out of range"):
         med.response_index(2)
+
+
+def test_failed_refit_rolls_everything_back(evaluated_med, monkeypatch):
+    evaluated_med.sample(2)
+    before = snapshot(evaluated_med)
+
+    def broken_refit():
+        raise KeyboardInterrupt  # e.g. Ctrl-C during a long surrogate fit
+
+    monkeypatch.setattr(evaluated_med, "refit", broken_refit)
+    with pytest.raises(KeyboardInterrupt):
+        evaluated_med.evaluate([1.0, 2.0])
+    with pytest.raises(KeyboardInterrupt):
+        evaluated_med.augment([[0.0, 0.0]], [1.0])
+    assert_unchanged(before, evaluated_med)
+
+
+def test_response_names_may_not_clash(parameters):
+    with pytest.raises(ValueError, match="clash"):
+        medeq.MED(parameters, response_names=["A"])
+    med = medeq.MED(parameters, seed=0, verbose=0)
+    med.sample(2)
+    with pytest.raises(ValueError, match="clash"):
+        med.evaluate(lambda x: {"variance": 1.0})
+    assert med.responses is None
+
+
+def test_boolean_response_rejected(med):
+    med.sample(2)
+    with pytest.raises(ValueError, match="boolean"):
+        med.evaluate(lambda x: True)
+
+
+def test_bad_variances_checked_before_evaluating(med):
+    med.sample(3)
+    calls = []
+    with pytest.raises(ValueError, match="expected 3 rows"):
+        med.evaluate(lambda x: calls.append(1) or 1.0, variances=[1.0, 2.0])
+    assert calls == []
+
+
+def test_lattice_continues_without_repeating(parameters):
+    med = medeq.MED(parameters, sampler=medeq.LatticeSampler, seed=0, verbose=0)
+    first, second = med.sample(4), med.sample(5)
+    assert not {tuple(r) for r in first} & {tuple(r) for r in second}

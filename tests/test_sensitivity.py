@@ -34,7 +34,7 @@ def test_rbd_fast_ranks_ishigami_first_order(med):
     assert list(frame.columns) == ["S1", "S1_conf"]
     assert order(frame["S1"]) == ["x2", "x1", "x3"]
     assert frame.loc["x3", "S1"] < 0.1                # analytically 0
-    assert frame.attrs == {"algorithm": "rbd_fast", "samples": {"ishigami": 300}}
+    assert frame.attrs == {"algorithm": "rbd_fast", "samples": {"ishigami": 300}, "skipped": {}}
 
 
 def test_hdmr_ranks_ishigami_total_and_keeps_interactions(med):
@@ -118,3 +118,23 @@ def test_methods_table_is_what_salib_offers():
     for name in METHODS:
         assert callable(importlib.import_module(f"SALib.analyze.{name}").analyze)
     assert isinstance(METHODS["rbd_fast"].summary, str)
+
+
+def test_one_short_response_does_not_hide_the_others():
+    parameters = medeq.create_parameters(["a", "b"], [0.0, 0.0], [1.0, 1.0])
+    med = medeq.MED(parameters, seed=0, verbose=0)
+    med.sample(80)
+    med.evaluate(lambda x: {"y": x[0] + 0.1 * x[1], "z": x[1] if x[0] < 0.08 else np.nan})
+    with pytest.warns(RuntimeWarning, match="'z' skipped"):
+        frame = med.sensitivity("rbd_fast", verbose=False)
+    assert list(frame.index) == ["a", "b"] and list(frame.attrs["samples"]) == ["y"]
+    assert "z" in frame.attrs["skipped"]
+
+
+def test_constant_response_is_a_clear_error():
+    parameters = medeq.create_parameters(["a", "b"], [0.0, 0.0], [1.0, 1.0])
+    med = medeq.MED(parameters, seed=0, verbose=0)
+    med.sample(80)
+    med.evaluate(lambda x: 3.0)
+    with pytest.raises(ValueError, match="constant"):
+        med.sensitivity("rbd_fast", verbose=False)

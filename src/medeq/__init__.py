@@ -9,6 +9,7 @@
 
 __version__ = "0.1.0"
 
+from .med import MED
 from .parameters import create_parameters
 from .samplers import (
     DVASampler,
@@ -19,7 +20,6 @@ from .samplers import (
     SobolSampler,
     sampler,
 )
-from .med import MED
 
 # Schedulers pull in heavier dependencies (dask): import them, and their
 # companions, on first use.

@@ -109,9 +109,8 @@ class ExplorationResult:
         if self.directory is not None:
             lines.append(f"saved in: {self.directory}")
         for name, hall_of_fame in self.equations.items():
-            best = getattr(hall_of_fame, "best", None)
-            if best is not None:
-                lines.append(f"best equation for {name}: {best}")
+            if len(hall_of_fame):
+                lines.append(f"best equation for {name}: {hall_of_fame.best}")
         return "\n".join(lines)
 
 

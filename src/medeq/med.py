@@ -18,7 +18,7 @@ import pandas as pd
 from . import arguments
 from . import responses as resp
 from .evaluation import evaluate_in_process, warn_failures
-from .parameters import as_points, from_unit, to_unit, validate_parameters
+from .parameters import as_points, bounds, from_unit, to_unit, validate_parameters
 from .samplers import DVASampler
 from .surrogate import fit_surrogates
 
@@ -77,7 +77,7 @@ class MED:
 
                 scheduler = LocalScheduler()
         self.parameters = validate_parameters(parameters)
-        self.response_names = resp.check_names(response_names)
+        self.response_names = resp.check_names(response_names, list(self.parameters.index))
         self.seed = arguments.check_seed(seed)
         self.verbose = arguments.check_verbose(verbose)
         self.sampler = arguments.build_sampler(sampler, len(self.parameters), self.seed)
@@ -144,22 +144,14 @@ class MED:
     @property
     def results(self) -> pd.DataFrame:
         """Evaluated samples with their variance and response columns."""
-        frame = pd.DataFrame(self.evaluated, columns=self.parameter_names)
-        if self.responses is None:
-            return frame
-        names = self.names
-        variances = self.variances
-        labels = ["variance"] if len(names) == 1 else [f"variance_{n}" for n in names]
-        for label, column in zip(labels, variances.T):
-            frame[label] = column
-        for name, column in zip(names, self.responses.T):
-            frame[name] = column
-        return frame
+        from .storage import results_frame
+
+        return results_frame(self, self.variances)
 
     @contextmanager
     def _transaction(self):
         """Restore every attribute if the block fails: no half-applied call."""
-        saved = dict(self.__dict__)
+        saved = dict(self.__dict__)  # methods assign new objects, never mutate in place
         try:
             yield
         except BaseException:
@@ -237,6 +229,8 @@ class MED:
                 "f(sample) -> response; only a campaign created from a script evaluates "
                 "with no argument."
             )
+        if variances is not None:  # before any (expensive) evaluation runs
+            resp.check_variances(variances, (len(queue), None))
         if f is None or callable(f):
             self._evaluate_outcomes(f, queue, variances)
         else:
@@ -253,7 +247,11 @@ class MED:
                 order = np.array(sorted(stop.finished))
                 finished = [stop.finished[i] for i in order]
                 subset = None if variances is None else np.asarray(variances, float)[order]
-                self._record_outcomes(order, finished, subset)
+                try:
+                    self._record_outcomes(order, finished, subset)
+                except (ValueError, RuntimeError) as err:
+                    warnings.warn(f"interrupted: the finished samples were not recorded ({err}).",
+                                  RuntimeWarning, stacklevel=3)
                 self._autosave()
             raise
         self._record_outcomes(np.arange(len(queue)), outcomes, variances)
@@ -264,8 +262,6 @@ class MED:
 
             if self.paths is None:
                 self.save()
-            else:
-                self._autosave()
             return run_script_jobs(
                 self.script, self.scheduler, queue, self.parameter_names,
                 self.paths.outputs, verbose=self.verbose,
@@ -277,7 +273,7 @@ class MED:
 
     def _record_outcomes(self, order, outcomes, variances) -> None:
         with self._transaction():
-            values, dict_names = resp.outcomes_to_array(outcomes, None)
+            values, dict_names = resp.outcomes_to_array(outcomes)
             if dict_names is not None:
                 values = self._align_dict_names(values, dict_names)
             self._record(order, values, variances, "evaluated")
@@ -290,7 +286,7 @@ class MED:
                     f"the responses have keys {keys} but earlier results have "
                     f"{self.responses.shape[1]} unnamed response(s)."
                 )
-            self.response_names = list(keys)
+            self.response_names = resp.check_names(keys, self.parameter_names)
             return values
         if set(keys) != set(self.response_names):
             raise ValueError(
@@ -314,7 +310,8 @@ class MED:
                 f"got {k} response(s) per sample, but earlier results have "
                 f"{self.responses.shape[1]}; every epoch must give the same responses."
             )
-        self.response_names = resp.reconcile_names(self.response_names, k)
+        self.response_names = resp.check_names(
+            resp.reconcile_names(self.response_names, k), self.parameter_names)
         measured = resp.check_variances(variances, values.shape)
         n = self.n_evaluated
         self.samples = np.vstack([self.evaluated, points, queue])
@@ -323,8 +320,8 @@ class MED:
         else:
             self.responses = np.vstack([self.responses, values])
             self.measured_variances = np.vstack([self.measured_variances, measured])
-        self.epochs.append((n, n + len(values)))
-        self.epoch_origins.append(origin)
+        self.epochs = [*self.epochs, (n, n + len(values))]
+        self.epoch_origins = [*self.epoch_origins, origin]
         self.refit()
 
     def augment(self, samples, responses, variances=None) -> None:
@@ -336,7 +333,7 @@ class MED:
         points = as_points(samples, self.parameters, "samples")
         with self._transaction():
             values = resp.as_response_array(responses, len(points))
-            lower, upper = self.parameters["min"].to_numpy(), self.parameters["max"].to_numpy()
+            lower, upper = bounds(self.parameters)
             outside = np.nonzero(((points < lower) | (points > upper)).any(axis=1))[0]
             if len(outside):
                 warnings.warn(

@@ -221,7 +221,7 @@ def _true_response(med, f, points: np.ndarray, ks: list[int]) -> np.ndarray:
     if not callable(f):
         raise TypeError(f"f must be a function f(sample) -> response; got {f!r}.")
     outcomes = [resp.Outcome(value=f(point.copy())) for point in points]
-    values, keys = resp.outcomes_to_array(outcomes, None)
+    values, keys = resp.outcomes_to_array(outcomes)
     if keys is not None:
         missing = [med.names[k] for k in ks if med.names[k] not in keys]
         if missing:

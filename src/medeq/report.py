@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import logging
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -248,11 +249,14 @@ def _sensitivity(med, algorithm: str) -> str:
     if med.responses is None:
         return _section("sensitivity", heading, _note("No results yet."))
     try:
-        frame = sensitivity(med, algorithm, verbose=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # skipped responses: noted below
+            frame = sensitivity(med, algorithm, verbose=False)
     except ValueError as err:
         return _section("sensitivity", heading, _note(str(err)))
+    notes = "".join(_note(f"{name}: {why}") for name, why in frame.attrs["skipped"].items())
     summary = METHODS[algorithm].summary
     samples = ", ".join(f"{k}: {v}" for k, v in frame.attrs.get("samples", {}).items())
     return _section("sensitivity", heading,
                     f"<p>{html.escape(summary)}; samples used: {html.escape(samples)}.</p>"
-                    f"\n{_table(frame)}")
+                    f"\n{_table(frame)}{notes}")

@@ -80,8 +80,12 @@ def reconcile_names(names: Sequence[str] | None, k: int) -> list[str] | None:
     return names + [f"response{i}" for i in range(len(names), k)]
 
 
-def check_names(names) -> list[str] | None:
-    """Validate user-given response names: unique, non-empty strings."""
+def check_names(names, parameter_names=()) -> list[str] | None:
+    """Validate response names: unique, non-empty, no clash with other columns.
+
+    A response may not share its name with a parameter or a variance column
+    of the results table.
+    """
     if names is None:
         return None
     if isinstance(names, str):
@@ -91,6 +95,13 @@ def check_names(names) -> list[str] | None:
         raise ValueError(f"response_names must be non-empty strings; got {names}.")
     if len(set(names)) != len(names):
         raise ValueError(f"response_names must be unique; got {names}.")
+    taken = set(parameter_names) | {"variance"} | {f"variance_{n}" for n in names}
+    clash = sorted(set(names) & taken)
+    if clash:
+        raise ValueError(
+            f"response names {clash} clash with the parameters {list(parameter_names)} or the "
+            "variance columns of the results; rename the responses."
+        )
     return names
 
 
@@ -139,7 +150,9 @@ def _flag_non_finite(arr: np.ndarray, what: str) -> np.ndarray:
 
 
 def _to_float(v, where: str) -> float:
-    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (numbers.Real, np.number)):
+    if isinstance(v, (bool, np.bool_)):
+        raise ValueError(f"{where}: got the boolean {v!r}; a response must be a number.")
+    if not isinstance(v, (numbers.Real, np.number)):
         try:
             v = np.asarray(v, dtype=float)
             if v.ndim == 0:
@@ -173,9 +186,7 @@ def outcome_values(value, where: str) -> tuple[list[float], list[str] | None]:
     return [_to_float(v, where) for v in arr.tolist()], None
 
 
-def outcomes_to_array(
-    outcomes: Sequence[Outcome], names: list[str] | None
-) -> tuple[np.ndarray, list[str] | None]:
+def outcomes_to_array(outcomes: Sequence[Outcome]) -> tuple[np.ndarray, list[str] | None]:
     """Stack outcomes into an ``(n, K)`` array; failed ones become NaN rows.
 
     Returns the array and the response names implied by dict responses
@@ -214,7 +225,7 @@ def outcomes_to_array(
     succeeded = [i for i, r in enumerate(rows) if r is not None]
     arr = np.full((len(rows), k), np.nan)
     arr[succeeded] = _flag_non_finite(np.array([rows[i] for i in succeeded]), "responses")
-    return arr, dict_names or names
+    return arr, dict_names
 
 
 def _short(value, limit: int = 80) -> str:
@@ -224,7 +235,9 @@ def _short(value, limit: int = 80) -> str:
 
 
 def check_variances(variances, shape) -> np.ndarray:
-    """Known measurement-noise variances shaped like the responses.
+    """Known measurement-noise variances shaped like the responses ``shape``.
+
+    ``shape[1]`` may be ``None`` (responses not known yet): rows only.
 
     NaN means "unknown": the surrogate's fitted noise level is used there.
     """
@@ -233,7 +246,7 @@ def check_variances(variances, shape) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # NaN is allowed: unknown variance
         values = as_response_array(variances, shape[0], "variances")
-    if values.shape != shape:
+    if shape[1] is not None and values.shape != shape:
         raise ValueError(f"variances must be shaped like the responses {shape}; got {values.shape}.")
     if (values[np.isfinite(values)] < 0).any():
         raise ValueError("variances must be non-negative (they are squared uncertainties).")

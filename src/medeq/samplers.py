@@ -27,7 +27,6 @@ from threadpoolctl import threadpool_limits
 from .parameters import to_unit
 from .surrogate import BatchPosterior
 
-
 #: DVASampler conditions on at most this many known points (a farthest-point
 #: subset above), which bounds the cost of a batch for very large campaigns.
 MAX_KNOWN = 2000
@@ -79,9 +78,13 @@ class LatinSampler(Sampler):
     """Latin hypercube design (centred-discrepancy optimised for d > 1)."""
 
     def sample(self, n: int, med=None) -> np.ndarray:
-        optimization = "random-cd" if self.d > 1 and n > 1 else None
-        engine = qmc.LatinHypercube(self.d, optimization=optimization, seed=self.rng(med))
-        return engine.random(n)
+        return latin_design(n, self.d, self.rng(med))
+
+
+def latin_design(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
+    """An ``(n, d)`` Latin hypercube, centred-discrepancy optimised when d, n > 1."""
+    optimization = "random-cd" if d > 1 and n > 1 else None
+    return qmc.LatinHypercube(d, optimization=optimization, seed=rng).random(n)
 
 
 class SobolSampler(Sampler):
@@ -104,15 +107,20 @@ class SobolSampler(Sampler):
 class LatticeSampler(Sampler):
     """Full-factorial lattice (grid including the bounds), exactly ``n`` points.
 
-    The grid has ``k_1 * ... * k_d >= n`` nodes with the ``k_i`` as equal as
-    possible; when it has more nodes than ``n``, ``n`` of them are taken
-    evenly along the grid order.
+    The grid has ``k_1 * ... * k_d >= n`` nodes (counting the campaign's
+    existing samples) with the ``k_i`` as equal as possible; nodes already
+    sampled are skipped, and ``n`` of the others are taken evenly along the
+    grid order.
     """
 
     def sample(self, n: int, med=None) -> np.ndarray:
-        levels = lattice_levels(n, self.d)
+        existing = existing_unit_points(med, self.d)
+        levels = lattice_levels(n + len(existing), self.d)
         axes = [np.linspace(0, 1, k) if k > 1 else np.array([0.5]) for k in levels]
         grid = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, self.d)
+        if len(existing):
+            taken = (np.abs(grid[:, None, :] - existing[None, :, :]).max(axis=2) < 1e-9).any(axis=1)
+            grid = grid[~taken]
         pick = np.round(np.linspace(0, len(grid) - 1, n)).astype(int)
         return grid[pick]
 
@@ -225,8 +233,7 @@ class DVASampler(Sampler):
             # scipy's centred-discrepancy optimisation: about a second once
             # per campaign, and far more uniform than the best of many
             # random Latin hypercubes in 6-8 dimensions (measured).
-            optimization = "random-cd" if self.d > 1 and n > 1 else None
-            return qmc.LatinHypercube(self.d, optimization=optimization, seed=rng).random(n)
+            return latin_design(n, self.d, rng)
         pool = candidate_pool(max(self.candidates, 4 * n), self.d, rng)
         reference = candidate_pool(self.reference, self.d, rng)
         kernels = self.design_kernels(med, len(known) + n)

@@ -103,6 +103,24 @@ class Script:
             Syntax errors, missing or misplaced directives, a block that
             fails or defines no valid ``parameters``, no ``response``.
         """
+        path, source, lines, start, end = cls._read(path)
+        parameters = cls._block_parameters(path, lines, start, end)
+        return cls(path=path, source=source, parameters=parameters, block=(start + 1, end + 1))
+
+    @classmethod
+    def from_saved(cls, path, parameters: pd.DataFrame) -> "Script":
+        """Check a script without executing anything, with known ``parameters``.
+
+        Used when loading a campaign: its parameters come from the campaign
+        folder, so no code runs on load.
+        """
+        path, source, _, start, end = cls._read(path)
+        return cls(path=path, source=source, parameters=validate_parameters(parameters),
+                   block=(start + 1, end + 1))
+
+    @staticmethod
+    def _read(path) -> tuple[Path, str, list[str], int, int]:
+        """Read, parse and locate the parameters block (nothing executed)."""
         path = Path(path).expanduser().resolve()
         if not path.is_file():
             raise FileNotFoundError(f"simulation script {path} does not exist (or is not a file).")
@@ -125,8 +143,7 @@ class Script:
                 "never assigns `response`; set it to the simulated output (a number, a list "
                 "of numbers or a dict name -> number).",
             )
-        parameters = cls._block_parameters(path, lines, start, end)
-        return cls(path=path, source=source, parameters=parameters, block=(start + 1, end + 1))
+        return path, source, lines, start, end
 
     @staticmethod
     def _block_parameters(path: Path, lines: list[str], start: int, end: int) -> pd.DataFrame:

@@ -120,13 +120,23 @@ def sensitivity(med, algorithm: str = "rbd_fast", response=None, shorten: bool =
     analyze = importlib.import_module(f"SALib.analyze.{algorithm}").analyze
     kwargs = _check_kwargs(algorithm, analyze, kwargs, med.seed)
     ks = range(len(med.names)) if response is None else [med.response_index(response)]
-    frames, counts = {}, {}
+    frames, counts, skipped = {}, {}, {}
     for k in ks:
-        frames[med.names[k]], counts[med.names[k]] = _analyse(
-            med, k, algorithm, method, analyze, kwargs, shorten)
-    frame = frames[med.names[ks[0]]] if len(frames) == 1 else pd.concat(
-        frames, names=["response", frames[med.names[ks[0]]].index.name])
-    frame.attrs.update({"algorithm": algorithm, "samples": counts})
+        try:
+            frames[med.names[k]], counts[med.names[k]] = _analyse(
+                med, k, algorithm, method, analyze, kwargs, shorten)
+        except ValueError as err:
+            if len(ks) == 1:
+                raise
+            skipped[med.names[k]] = str(err)  # one response must not hide the others
+            warnings.warn(f"sensitivity: response {med.names[k]!r} skipped: {err}",
+                          RuntimeWarning, stacklevel=2)
+    if not frames:
+        raise ValueError("no response could be analysed: " + "; ".join(skipped.values()))
+    first = next(iter(frames.values()))
+    frame = first if len(frames) == 1 else pd.concat(
+        frames, names=["response", first.index.name])
+    frame.attrs.update({"algorithm": algorithm, "samples": counts, "skipped": skipped})
     if verbose:
         used = ", ".join(f"{name}: {n}" for name, n in counts.items())
         print(f"Sensitivity ({algorithm}: {method.summary}); samples used {used}\n{frame}")
@@ -170,6 +180,11 @@ def _analyse(med, k: int, algorithm: str, method: Method, analyze, kwargs: dict,
             f"more samples, or use a method that needs fewer: "
             f"{_fewer(len(names), len(y))}."
         )
+    if np.ptp(y) == 0:
+        raise ValueError(
+            f"response {med.names[k]!r} is constant over its {len(y)} samples; sensitivity "
+            "indices are undefined."
+        )
     low = np.minimum(med.parameters["min"].to_numpy(float), x.min(axis=0))
     high = np.maximum(med.parameters["max"].to_numpy(float), x.max(axis=0))
     problem = {"num_vars": len(names), "names": list(names),
@@ -197,4 +212,5 @@ def _analyse(med, k: int, algorithm: str, method: Method, analyze, kwargs: dict,
 
 def _fewer(d: int, n: int) -> list[str]:
     usable = [name for name, m in METHODS.items() if m.minimum(d, {}) <= n]
-    return usable or ["none yet"]
+    return usable or [f"none yet (the least demanding needs "
+                      f"{min(m.minimum(d, {}) for m in METHODS.values())})"]

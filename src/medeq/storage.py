@@ -36,6 +36,7 @@ except ModuleNotFoundError:  # Python 3.10
 import tomli_w
 
 from . import __version__
+from .responses import default_names
 from .samplers import BUILTIN_SAMPLERS, DVASampler
 
 FORMAT = "medeq-campaign"
@@ -145,7 +146,7 @@ def save_campaign(med, directory=None, pickle_sampler: bool = False) -> MEDPaths
 
     sampler_table, sampler_bytes = _sampler_record(med.sampler, pickle_sampler)
     paths.sampler_pickled = sampler_bytes is not None
-    atomic_write(paths.results, _csv(_results_frame(med)))
+    atomic_write(paths.results, _csv(results_frame(med, med.measured_variances)))
     atomic_write(paths.queue, _csv(pd.DataFrame(med.queue, columns=med.parameter_names)))
     if med.sr:
         frames = [hof.to_frame().assign(response=name) for name, hof in med.sr.items()]
@@ -155,17 +156,21 @@ def save_campaign(med, directory=None, pickle_sampler: bool = False) -> MEDPaths
         paths.equations.unlink()
     if sampler_bytes is not None:
         atomic_write(paths.sampler, sampler_bytes)
-    atomic_write(paths.readme, README.format(format=FORMAT, version=FORMAT_VERSION))
+    elif paths.sampler.exists():
+        paths.sampler.unlink()
+    if not paths.readme.exists():
+        atomic_write(paths.readme, README.format(format=FORMAT, version=FORMAT_VERSION))
     atomic_write(paths.setup, tomli_w.dumps(_setup(med, sampler_table)))
     return paths
 
 
-def _results_frame(med) -> pd.DataFrame:
+def results_frame(med, variances) -> pd.DataFrame:
+    """Evaluated samples, then ``variances`` (N, K) and responses, one column each."""
     frame = pd.DataFrame(med.evaluated, columns=med.parameter_names)
     if med.responses is None:
         return frame
     names = med.names
-    for label, column in zip(variance_columns(names), med.measured_variances.T):
+    for label, column in zip(variance_columns(names), variances.T):
         frame[label] = column
     for name, column in zip(names, med.responses.T):
         frame[name] = column
@@ -181,7 +186,6 @@ def _setup(med, sampler_table: dict) -> dict:
         "verbose": med.verbose,
         "n_results": med.n_evaluated,
         "n_queued": len(med.queue),
-        "n_responses": 0 if med.responses is None else int(med.responses.shape[1]),
         "parameters": [_parameter_record(name, row) for name, row in med.parameters.iterrows()],
         "epochs": [
             {"start": int(a), "end": int(b), "origin": origin}
@@ -258,8 +262,8 @@ def load_campaign(dirpath, allow_pickle: bool = False):
     evaluated = results[names].to_numpy(float)
     med.epochs = [(int(e["start"]), int(e["end"])) for e in setup.get("epochs", [])]
     med.epoch_origins = [str(e.get("origin", "evaluated")) for e in setup.get("epochs", [])]
-    k = int(setup.get("n_responses", 0))
-    queued = queue.to_numpy(float)
+    k = (len(results.columns) - len(names)) // 2  # a variance and a response column each
+    queued = queue[names].to_numpy(float)
     n_saved = int(setup.get("n_results", 0))
     if len(results) < n_saved:
         raise ValueError(
@@ -279,23 +283,15 @@ def load_campaign(dirpath, allow_pickle: bool = False):
         response_cols = [c for c in results.columns if c not in names][-k:]
         variance_cols = [c for c in results.columns if c not in names][:-k]
         med.responses = results[response_cols].to_numpy(float)
-        med.measured_variances = (
-            results[variance_cols].to_numpy(float) if len(variance_cols) == k
-            else np.full((len(results), k), np.nan)
-        )
-        if med.response_names is None and response_cols != _default_names(k):
+        med.measured_variances = results[variance_cols].to_numpy(float)
+        if med.response_names is None and response_cols != default_names(k):
             med.response_names = response_cols
     med.samples = np.vstack([evaluated, queued]) if len(results) else queued
     med.sr = _load_equations(paths.equations, names)
-    med.paths = MEDPaths(paths.directory, sampler_pickled=paths.sampler.exists())
+    med.paths = MEDPaths(paths.directory,
+                         sampler_pickled=bool(setup.get("sampler", {}).get("pickled", False)))
     med.refit()
     return med
-
-
-def _default_names(k):
-    from .responses import default_names
-
-    return default_names(k)
 
 
 def read_toml_record(path: Path, fmt: str, what: str, remedy: str) -> dict:
@@ -407,6 +403,7 @@ def _load_scheduler(table: dict | None):
 
 
 def _load_script(path: str, parameters: pd.DataFrame):
+    """The campaign's script, checked but not executed (parameters from the folder)."""
     from .scripts import Script
 
     if not Path(path).is_file():
@@ -415,7 +412,7 @@ def _load_script(path: str, parameters: pd.DataFrame):
             "(or evaluate with a function).", RuntimeWarning, stacklevel=3,
         )
         return None
-    return Script.load(path)
+    return Script.from_saved(path, parameters)
 
 
 def _load_equations(path: Path, names: list[str]) -> dict:

@@ -147,27 +147,10 @@ def discover_campaign(
 
 
 def _select_response(med: Any, response) -> tuple[str, int]:
-    from ..responses import default_names
-
     if med.responses is None or np.size(med.responses) == 0:
         raise ValueError("there are no evaluated responses yet: evaluate or augment samples first.")
-    K = np.shape(med.responses)[1]
-    names = list(med.response_names) if med.response_names is not None else default_names(K)
-    if response is None:
-        if K > 1:
-            raise ValueError(
-                f"the campaign has {K} responses {names}; choose one with "
-                f"response=<name or index>."
-            )
-        return names[0], 0
-    if isinstance(response, (int, np.integer)) and not isinstance(response, bool):
-        if not -K <= response < K:
-            raise ValueError(f"response index {response} is out of range for {K} responses {names}.")
-        index = int(response) % K
-        return names[index], index
-    if isinstance(response, str) and response in names:
-        return response, names.index(response)
-    raise ValueError(f"unknown response {response!r}; the responses are {names} (or their index).")
+    index = med.response_index(response)
+    return med.names[index], index
 
 
 def select_features(

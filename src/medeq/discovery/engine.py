@@ -94,7 +94,12 @@ def discover_arrays(
     -------
     HallOfFame
     """
-    settings = settings or SearchSettings()
+    settings = replace(
+        settings or SearchSettings(),  # one place the backend reads them from
+        parsimony=parsimony,
+        constraints=dict(constraints) if constraints else None,
+        nested_constraints=dict(nested_constraints) if nested_constraints else None,
+    )
     names = [str(n) for n in parameter_names]
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)

@@ -6,9 +6,9 @@ plug in their own engine.
 """
 
 from .base import Job, JobStatus, Scheduler
+from .dask_scheduler import DaskScheduler
 from .local import LocalScheduler
 from .slurm import SlurmScheduler
-from .dask_scheduler import DaskScheduler
 
 #: Built-in schedulers by class name, for rebuilding a saved campaign's scheduler.
 BUILTIN_SCHEDULERS = {cls.__name__: cls for cls in (LocalScheduler, SlurmScheduler, DaskScheduler)}

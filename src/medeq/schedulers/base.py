@@ -284,7 +284,13 @@ class Scheduler(ABC):
         jobs = [prepare_job(f"call{i}", root / f"{i:06d}", "function",
                             {"function": str(function_path), "sample": point.tolist()})
                 for i, point in enumerate(points)]
-        outcomes = collect(self, jobs)
+        try:
+            outcomes = collect(self, jobs)
+        except BaseException as err:
+            finished = getattr(err, "finished", {}).values()
+            if owned and not any(o.failed for o in finished):  # keep failed calls' logs
+                shutil.rmtree(root, ignore_errors=True)
+            raise
         failed = [o for o in outcomes if o.failed]
         if owned and not failed:
             shutil.rmtree(root, ignore_errors=True)

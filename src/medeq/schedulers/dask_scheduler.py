@@ -97,6 +97,14 @@ class DaskScheduler(Scheduler):
         self.command = python_command(python_executable)
         self.timeout = timeout
 
+    def settings(self) -> dict:
+        """As :meth:`Scheduler.settings`; only a client given as an address is kept
+        (a ``Client`` object's cluster may not outlive this process)."""
+        settings = super().settings()
+        if not isinstance(self._client_arg, str):
+            settings.pop("client", None)
+        return settings
+
     def _arguments(self) -> dict:
         client = self._client_arg
         if client is not None and not isinstance(client, str):
