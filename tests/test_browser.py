@@ -8,9 +8,7 @@ import json
 import os
 
 import numpy as np
-
 import pytest
-
 from test_plots import campaign
 
 CHROMIUM = "/usr/bin/chromium"

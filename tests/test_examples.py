@@ -5,9 +5,9 @@ import sys
 from pathlib import Path
 
 import sympy as sp
+from conftest import instrument
 
 import medeq
-from conftest import instrument
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

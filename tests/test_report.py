@@ -5,9 +5,9 @@ import re
 import numpy as np
 import pytest
 from plotly.offline import get_plotlyjs
+from test_plots import campaign
 
 import medeq
-from test_plots import campaign
 
 
 def figures(text):

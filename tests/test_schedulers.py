@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_scripts import alive, wait_for
 
 from medeq.responses import EvaluationInterrupted
 from medeq.schedulers import (
@@ -32,7 +33,6 @@ from medeq.schedulers import (
 )
 from medeq.schedulers.base import collect
 from medeq.scripts import Script, run_script_jobs
-from test_scripts import alive, wait_for
 
 SCRIPT = """\
 # MED PARAMETERS START

@@ -367,7 +367,6 @@ def cmd_run(args) -> int:
 
 
 def _resume(directory: Path, args):
-    from .exploration import load_exploration
 
     med = _load(directory, args.verbose)
     if args.script is not None:
@@ -384,7 +383,6 @@ def _resume(directory: Path, args):
     if args.scheduler or args.workers or args.timeout or args.sbatch or args.dask_address:
         current = _KINDS.get(type(med.scheduler).__name__, "local")
         med.scheduler = _scheduler(args, args.scheduler or current)
-    load_exploration(directory)  # a corrupted record is an error before any work
     return med
 
 

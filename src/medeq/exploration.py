@@ -214,8 +214,10 @@ def explore(
     )
     try:
         reason = _loop(med, f, condition, state, batch, log, progress)
-        log.update("discovering" if discover else "stopped", reason)
-        equations = _discover_all(med, options, progress, log.directory) if discover else {}
+        equations = {}
+        if discover:
+            log.update("discovering", reason)
+            equations = _discover_all(med, options, progress, log.directory)
     except KeyboardInterrupt:
         log.update("interrupted", "interrupted by the user (Ctrl-C); explore again to resume")
         raise

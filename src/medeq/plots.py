@@ -183,7 +183,7 @@ def plot_response(med, f=None, colors=None, response=None, parameters=None, valu
         pair = axis_pair(med, parameters)
         xs, ys, points = slice_grid(med, pair, fixed, resolution)
     truth = None if f is None else _true_response(med, f, points, ks)
-    columns = ["surrogate mean", "surrogate uncertainty (std)"] + (["true response"] if f else [])
+    columns = ["surrogate mean", "surrogate uncertainty (std)"] + (["true response"] if f is not None else [])
     names = [med.names[k] for k in ks]
     fig = make_subplots(
         rows=len(ks), cols=len(columns), horizontal_spacing=0.12 if not one_d else 0.08,

@@ -277,7 +277,7 @@ def simplify(expr: sp.Expr, fitness: Fitness) -> sp.Expr:
         except _SYMPY_FAILURES:
             continue
     if sp.count_ops(work) <= MAX_SIMPLIFY_OPS:
-        for start in (work, rewrites[-1]):
+        for start in dict.fromkeys((work, rewrites[-1])):  # each distinct start once
             try:
                 simpler = sp.simplify(start)
                 rewrites += [simpler, *(rewrite(simpler) for rewrite in forced)]
