@@ -9,21 +9,18 @@
 
 __version__ = "0.1.0"
 
-from .med import MED
 from .parameters import create_parameters
-from .samplers import (
-    DVASampler,
-    LatinSampler,
-    LatticeSampler,
-    RandomSampler,
-    Sampler,
-    SobolSampler,
-    sampler,
-)
 
-# Schedulers pull in heavier dependencies (dask): import them, and their
-# companions, on first use.
+# Everything else is imported on first use, so that `medeq --help` and
+# simulation scripts doing `import medeq` start quickly (scipy, scikit-learn
+# and dask are heavy).
 _LAZY = {
+    "MED": "med",
+    **dict.fromkeys(
+        ["sampler", "Sampler", "RandomSampler", "LatinSampler", "SobolSampler",
+         "LatticeSampler", "DVASampler"],
+        "samplers",
+    ),
     "Scheduler": "schedulers",
     "LocalScheduler": "schedulers",
     "SlurmScheduler": "schedulers",

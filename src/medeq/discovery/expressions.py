@@ -145,7 +145,7 @@ def op_tree(expr: sp.Expr) -> tuple[str, list]:
         terms = list(expr.as_ordered_terms())
         tree = op_tree(terms[0])
         for term in terms[1:]:
-            coeff, rest = term.as_coeff_Mul()
+            coeff, _ = term.as_coeff_Mul()
             if coeff.is_negative:
                 tree = ("-", [tree, op_tree(-term)])
             else:

@@ -162,13 +162,6 @@ class Parametric:
         return self.body.xreplace({p: number(i, v) for i, (p, v) in enumerate(zip(self.params, self.values))})
 
 
-def refit(expr: sp.Expr, fitness: Fitness) -> tuple[sp.Expr, float]:
-    """Re-optimise the float constants of ``expr``; returns (expression, loss)."""
-    model = Parametric(expr, fitness)
-    model.values, loss = model.refit()
-    return model.expression(), loss
-
-
 def nice_numbers(value: float, allow_pi: bool = True, tolerance: float = 1e-2) -> list[tuple[sp.Expr, int]]:
     """Simple numbers within ``tolerance`` (relative) of ``value`` with their
     cost in digits, simplest first."""
