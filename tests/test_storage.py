@@ -36,7 +36,7 @@ def round_trip(med, folder):
 def test_default_folder_name(med):
     paths = med.save()
     assert paths.directory.name == "med_seed42"
-    assert {p.name for p in paths.directory.iterdir()} == {
+    assert {p.name for p in paths.directory.iterdir() if p.name != ".medeq-writer.lock"} == {
         "setup.toml", "results.csv", "queue.csv", "README.txt"}
 
 

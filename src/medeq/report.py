@@ -23,7 +23,7 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
 from ._figures import CONFIG
-from .storage import atomic_write
+from .fileio import atomic_write
 
 logger = logging.getLogger(__name__)
 

@@ -197,6 +197,20 @@ def job_id(sample) -> str:
     return hashlib.sha1(values.tobytes()).hexdigest()[:16]
 
 
+def finished_outcomes(script: Script, samples, outputs_dir) -> dict[int, Outcome]:
+    """Successful outcomes already saved in ``outputs_dir`` for rows of ``samples``.
+
+    Reads ``result.json`` files only: nothing is run.
+    """
+    outputs = Path(outputs_dir)
+    found = {}
+    for i, point in enumerate(np.asarray(samples, dtype=float).reshape(-1, len(script.parameters))):
+        outcome = saved_outcome(outputs / job_id(point))
+        if outcome is not None:
+            found[i] = outcome
+    return found
+
+
 def run_script_jobs(
     script: Script,
     scheduler: Scheduler,
