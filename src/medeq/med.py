@@ -23,17 +23,13 @@ from . import responses as resp
 from .evaluation import evaluate_in_process, warn_failures
 from .parameters import as_points, bounds, from_unit, to_unit, validate_parameters
 from .record import CampaignRecord
-from .storage import CampaignSetup, folder_for, load_campaign, load_script, read_revision
-from .storage import save_campaign, writer_lock
+from .lock import CampaignChanged, writer_lock
+from .storage import CampaignSetup, folder_for, load_campaign, load_script, read_revision, save_campaign
 from .samplers import DVASampler
 from .surrogate import fit_surrogates
 
 #: Tolerance on sampler output outside the unit cube before it is an error.
 UNIT_TOLERANCE = 1e-9
-
-
-class CampaignChanged(RuntimeError):
-    """The campaign folder was saved by another process since this ``MED`` read it."""
 
 
 def _writes(method):

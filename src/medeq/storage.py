@@ -21,23 +21,17 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import os
-import socket
-import threading
 import warnings
-from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
-import filelock
 
 import numpy as np
 import pandas as pd
 
 from . import __version__
 from .fileio import atomic_write, dump_toml, read_toml, read_toml_record
+from .lock import CampaignChanged, CampaignLocked, writer_lock
 from .parameters import bounds
 from .record import ORIGINS, CampaignRecord, Epoch, variance_columns
 from .responses import check_parameter_names, default_names
@@ -45,7 +39,7 @@ from .samplers import BUILTIN_SAMPLERS, DVASampler
 
 __all__ = ["MEDPaths", "CampaignSetup", "LoadedCampaign", "save_campaign", "load_campaign",
            "atomic_write", "read_toml_record", "variance_columns", "folder_for", "read_revision",
-           "writer_lock", "CampaignLocked", "load_script"]
+           "writer_lock", "CampaignLocked", "CampaignChanged", "load_script"]
 
 FORMAT = "medeq-campaign"
 FORMAT_VERSION = 1
@@ -674,116 +668,3 @@ def _load_equations(path: Path, names: list[str]) -> dict:
             continue
         halls.setdefault(str(row["response"]), []).append(equation)
     return {name: HallOfFame(equations, names) for name, equations in halls.items()}
-
-
-# ------------------------------------------------------------------ writer lock
-#: The lock file (``flock``) and the note saying who holds it.
-LOCK_FILE = ".medeq-writer.lock"
-HOLDER_FILE = ".medeq-writer.json"
-
-
-class CampaignLocked(RuntimeError):
-    """Another process is writing to the campaign folder."""
-
-
-class WriterLock:
-    """The one writer lock of a campaign folder in this process (reentrant).
-
-    ``flock`` on ``.medeq-writer.lock`` (through :mod:`filelock`): the
-    operating system drops it when the holder dies, so a lock left by a dead
-    process is taken over; the holder's note (host, pid, since when) is
-    then reported in a warning. Use :func:`writer_lock`.
-    """
-
-    _registry: dict[Path, WriterLock] = {}
-    _guard = threading.Lock()
-
-    def __init__(self, directory: Path):
-        self.directory = directory
-        self.depth = 0
-        self.written: int | None = None  # the last revision this process saved
-        self._lock = filelock.FileLock(str(directory / LOCK_FILE), thread_local=False)
-
-    @classmethod
-    def of(cls, directory) -> WriterLock:
-        directory = Path(directory).resolve()
-        with cls._guard:
-            if directory not in cls._registry:
-                cls._registry[directory] = cls(directory)
-            return cls._registry[directory]
-
-    @property
-    def held(self) -> bool:
-        return self.depth > 0
-
-    def acquire(self, wait: bool | float = False) -> None:
-        """Take the lock; ``wait``: False fails at once, True waits, a number waits that long."""
-        if self.depth:
-            self.depth += 1
-            return
-        timeout = 0 if wait is False else (-1 if wait is True else float(wait))
-        try:
-            self._lock.acquire(timeout=timeout)
-        except filelock.Timeout:
-            raise CampaignLocked(
-                f"the campaign folder {self.directory} is being written by another process "
-                f"({describe_holder(self.directory)}); wait for it to finish (medeq run --wait) "
-                "or stop it."
-            ) from None
-        self.depth = 1
-        previous = read_holder(self.directory)
-        if previous is not None:
-            warnings.warn(
-                f"took over the writer lock of {self.directory} left by "
-                f"{describe_holder(self.directory, previous)}, which ended without releasing it "
-                "(it crashed or was killed).", RuntimeWarning, stacklevel=4)
-        try:
-            atomic_write(self.directory / HOLDER_FILE, json.dumps(
-                {"host": socket.gethostname(), "pid": os.getpid(),
-                 "since": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")}))
-        except BaseException:
-            self.depth = 0
-            self._lock.release()
-            raise
-
-    def release(self) -> None:
-        if not self.depth:
-            return
-        self.depth -= 1
-        if self.depth == 0:
-            try:
-                (self.directory / HOLDER_FILE).unlink(missing_ok=True)
-            finally:
-                self._lock.release()
-
-
-def read_holder(directory) -> dict | None:
-    """The note of the process holding (or last holding) a folder's writer lock."""
-    try:
-        note = json.loads((Path(directory) / HOLDER_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return note if isinstance(note, dict) else None
-
-
-def describe_holder(directory, note: dict | None = None) -> str:
-    note = read_holder(directory) if note is None else note
-    if not note:
-        return "holder unknown"
-    return f"host {note.get('host', '?')}, pid {note.get('pid', '?')}, since {note.get('since', '?')}"
-
-
-@contextmanager
-def writer_lock(directory, wait: bool | float = False):
-    """Hold the writer lock of the campaign folder ``directory`` for the block.
-
-    Reentrant within a process. Another process holding it raises
-    :class:`CampaignLocked` naming the folder and the holder (or, with
-    ``wait``, waits for it).
-    """
-    lock = WriterLock.of(directory)
-    lock.acquire(wait)
-    try:
-        yield lock
-    finally:
-        lock.release()
