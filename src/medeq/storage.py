@@ -485,10 +485,11 @@ def _read_table(path: Path, names: list[str], responses: list[str] | None,
     if absent:
         raise ValueError(f"{path} lacks the column(s) {absent}; the folder is corrupted.")
     body = rows[1:]
-    if body and len(body[-1]) != len(header) and not text.endswith(("\n", "\r")):
-        warnings.warn(f"{path}: the last line ({len(body)+1}) is truncated "
-                      f"({len(body[-1])} of {len(header)} values); dropping it.",
-                      RuntimeWarning, stacklevel=4)
+    if body and not text.endswith(("\n", "\r")):
+        # medeq ends every line; a last line without its end was cut while written.
+        warnings.warn(f"{path}: the last line ({len(body) + 1}) is truncated (no line end, "
+                      f"{len(body[-1])} of {len(header)} values); dropping it. If it is complete, "
+                      "end it with a newline.", RuntimeWarning, stacklevel=4)
         body = body[:-1]
     values = np.empty((len(body), len(header)))
     for i, row in enumerate(body):
