@@ -143,6 +143,9 @@ def _run_script(job: dict, job_dir: str) -> dict:
     with open(path, encoding="utf-8") as file:
         source = file.read()
     parameters = pd.DataFrame(job["columns"], index=job["names"])
+    if any(isinstance(v, int) for v in job["columns"]["value"]):
+        # keep integer parameters' values Python ints (pandas would make them floats)
+        parameters["value"] = pd.Series(job["columns"]["value"], index=job["names"], dtype=object)
     code = compile(injected_source(source), path, "exec")
     namespace = {
         "__name__": "__main__",
