@@ -345,6 +345,27 @@ def from_unit(u, parameters: pd.DataFrame) -> np.ndarray:
     return x
 
 
+def spaced_values(parameters: pd.DataFrame, k: int, n: int) -> np.ndarray:
+    """``n`` values of parameter ``k`` evenly spaced over its bounds in its
+    scale (geometrically for a log scale), for grids, axes and sliders.
+
+    An integer parameter gets integers: all of them when there are at most
+    ``n``, else the distinct integers nearest the evenly spaced values.
+    """
+    low, high = float(parameters["min"].iloc[k]), float(parameters["max"].iloc[k])
+    if is_log(parameters)[k]:
+        values = np.logspace(np.log10(low), np.log10(high), n)
+        values[0], values[-1] = low, high
+    else:
+        values = np.linspace(low, high, n)
+    if is_integer(parameters)[k]:
+        lowest, highest = np.ceil(low), np.floor(high)
+        if highest - lowest + 1 <= n:
+            return np.arange(lowest, highest + 1)
+        values = np.unique(np.clip(np.floor(values + 0.5), lowest, highest))
+    return values
+
+
 def distinct_points(points, existing, parameters: pd.DataFrame) -> np.ndarray:
     """New samples with no repeat while unused integer combinations remain.
 
