@@ -22,9 +22,8 @@ A parameter declared neither way is mapped exactly as before (bitwise).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import heapq
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
