@@ -173,7 +173,8 @@ class Script:
         """The ``job.json`` content for one sample (values in real units;
         integer parameters as JSON integers)."""
         integer = is_integer(self.parameters)
-        columns = {"value": [int(v) if whole else float(v) for v, whole in zip(sample, integer)]}
+        columns = {"value": [int(v) if whole and float(v).is_integer() else float(v)
+                             for v, whole in zip(sample, integer)]}
         for column in self.parameters.columns:
             if column != "value":
                 columns[column] = [_plain(v) for v in self.parameters[column]]
