@@ -8,6 +8,8 @@ import textwrap
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import medeq
 from medeq.parameters import (
@@ -117,6 +119,26 @@ def test_maps_log_uniform_and_integer_bins():
     np.testing.assert_allclose(to_unit([[1.0, 1.0, 1.0]], parameters), [[0.5, 1 / 12, 0.5]])
     # the transformed space: log10 of log-scaled parameters only
     np.testing.assert_array_equal(transform([[100.0, 3.0, 1.5]], parameters), [[2.0, 3.0, 1.5]])
+
+
+@settings(max_examples=60, deadline=None)
+@given(low=st.floats(1e-6, 1e3), decades=st.floats(0.01, 8), integer=st.booleans(),
+       log=st.booleans(), unit=st.lists(st.floats(0, 1), min_size=1, max_size=20))
+def test_maps_stay_within_bounds_and_round_trip(low, decades, integer, log, unit):
+    high = low * 10**decades
+    if integer and np.ceil(low) > np.floor(high):
+        high = np.ceil(low) + 1.0
+    parameters = medeq.create_parameters(["p"], [low], [high], scale=["log" if log else "linear"],
+                                         integer=[integer])
+    x = from_unit(np.array(unit)[:, None], parameters)
+    assert np.all((x >= low) & (x <= high))
+    if integer:
+        assert np.all(x == np.round(x))
+    u = to_unit(x, parameters)
+    assert np.all((u >= -1e-9) & (u <= 1 + 1e-9))
+    np.testing.assert_allclose(from_unit(u, parameters), x, rtol=1e-9)
+    if not integer:
+        np.testing.assert_allclose(u[:, 0], unit, atol=1e-9)
 
 
 def test_log_integer_parameter():
