@@ -321,6 +321,7 @@ def test_plots_use_log_axes_and_integer_sliders(fitted):
     fig = fitted.plot_response(parameters=("n", "mu"), resolution=16)
     assert list(fig.data[0].x) == [1, 2, 3, 4, 5, 6]
     assert np.shape(fig.data[0].z) == (16, 6)
+    assert list(fig.layout.xaxis.range) == [0.5, 6.5]      # whole cells for 1 and 6
     assert fig.layout.yaxis.type == "log"
     fig = fitted.plot_gp(parameters=("mu", "L"), verbose=False)
     assert fig.layout.xaxis.type == "log"

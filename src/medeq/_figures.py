@@ -18,7 +18,7 @@ import plotly.colors
 import plotly.graph_objects as go
 
 from .arguments import name_index
-from .parameters import is_log, spaced_values
+from .parameters import is_integer, is_log, spaced_values
 
 #: Epoch colours, cycled when there are more epochs than colours.
 PALETTE: list[str] = list(plotly.colors.qualitative.Plotly) + list(plotly.colors.qualitative.D3)
@@ -214,7 +214,11 @@ def line_grid(med, resolution: int) -> tuple[np.ndarray, np.ndarray]:
 
 def axis_scale(med, k: int, low: float, high: float) -> dict:
     """Plotly axis settings showing parameter ``k`` over ``[low, high]``: a log
-    axis for a log-scaled parameter (Plotly gives its range in ``log10``)."""
+    axis for a log-scaled parameter (Plotly gives its range in ``log10``); an
+    integer parameter's range is widened by half a step, so that the heat-map
+    cells of its extreme integers show whole."""
+    if is_integer(med.parameters)[k]:
+        low, high = low - 0.5, high + 0.5
     if is_log(med.parameters)[k]:
         return {"type": "log", "range": [float(np.log10(low)), float(np.log10(high))]}
     return {"range": [low, high]}
