@@ -296,3 +296,13 @@ def test_rows_written_after_the_last_save_are_shown_at_load(evaluated_med, tmp_p
         loaded = medeq.MED.load(folder)
     assert loaded.n_evaluated == 10 and loaded.epoch_origins[-1] == "recovered"
     assert len(loaded.results) == 10
+
+
+def test_untrusted_sbatch_options_are_left_out(evaluated_med, tmp_path):
+    evaluated_med.scheduler = medeq.SlurmScheduler(partition="debug", bb="capacity=1G")
+    folder = saved(evaluated_med, tmp_path / "c")
+    with pytest.warns(RuntimeWarning, match=r"settings \['bb'\]"):
+        loaded = medeq.MED.load(folder)
+    assert loaded.scheduler.sbatch_options == {"partition": "debug"}
+    trusted = medeq.MED.load(folder, trust_settings=True)
+    assert trusted.scheduler.sbatch_options == {"partition": "debug", "bb": "capacity=1G"}

@@ -225,6 +225,7 @@ class MED:
         if self.paths is None:
             yield
             return
+        self.paths.directory.mkdir(parents=True, exist_ok=True)  # (re-created if removed)
         with writer_lock(self.paths.directory) as lock:
             if lock.depth == 1:
                 self._check_revision(lock)

@@ -564,12 +564,12 @@ def _load_sampler(setup: dict, paths: MEDPaths, d: int, allow_pickle: bool):
     return DVASampler(d, seed=seed)
 
 
-#: Scheduler settings that are (part of) a command line or a remote endpoint:
-#: used from a folder only with ``trust_settings=True``.
-COMMAND_SETTINGS = ("python_executable", "client")
-#: Scheduler settings safe to take from a folder (numbers and plain names).
+#: Scheduler settings safe to take from a folder (numbers, names, SLURM resource
+#: requests); any other one (a command, an address, sbatch options such as
+#: ``export`` or ``chdir``) needs ``trust_settings=True``.
 PLAIN_SETTINGS = ("max_workers", "timeout", "poll_interval", "job_name", "max_parallel",
-                  "partition", "time")
+                  "partition", "time", "account", "qos", "mem", "mem_per_cpu", "cpus_per_task",
+                  "nodes", "ntasks", "gres", "constraint")
 
 
 def _load_scheduler(table: dict | None, path: Path, trust_settings: bool):
