@@ -1,4 +1,8 @@
-"""The campaign folder: a plain, language-agnostic record of a ``MED``.
+"""The campaign folder: a :class:`~medeq.record.CampaignRecord` and its set-up as files.
+
+This module turns a record (plus the :class:`CampaignSetup`: parameters,
+seed, sampler, scheduler...) into files and back; it knows nothing of
+``MED``.
 
 Layout::
 
@@ -13,8 +17,12 @@ Layout::
 Every file is written atomically (temporary file + rename), results before
 ``setup.toml``, so a crash during :func:`save_campaign` leaves a folder that
 loads: results written after the last ``setup.toml`` are recovered as an
-extra epoch. Loading never executes code from the folder; a pickled custom
-sampler is read only with ``allow_pickle=True``.
+extra epoch. Loading never executes code from the folder: CSV files are read
+by column name and checked, ``setup.toml`` field by field, equations with
+the whitelist parser of :mod:`medeq.discovery.parsing`; a pickled custom
+sampler is read only with ``allow_pickle=True`` and the scheduler's command
+settings are used only with ``trust_settings=True``. Writers hold the
+folder's lock (:mod:`medeq.lock`).
 """
 
 from __future__ import annotations
@@ -231,7 +239,6 @@ class LoadedCampaign:
     record: CampaignRecord
     paths: MEDPaths
     revision: int
-    recovered: int = 0
 
 
 def load_campaign(dirpath, allow_pickle: bool = False, trust_settings: bool = False) -> LoadedCampaign:
@@ -259,8 +266,8 @@ def load_campaign(dirpath, allow_pickle: bool = False, trust_settings: bool = Fa
     parameters = _parameters_from(setup, paths.setup)
     names = list(parameters.index)
     response_columns = _response_columns(setup, paths.setup)
-    results, response_columns = _read_table(paths.results, names, response_columns, required=True)
-    queue, _ = _read_table(paths.queue, names, [], required=True)
+    results, response_columns = _read_table(paths.results, names, response_columns, results=True)
+    queue, _ = _read_table(paths.queue, names, [], results=False)
     _warn_values(paths.results, results, names, parameters)
     _warn_values(paths.queue, queue, names, parameters)
 
@@ -310,7 +317,7 @@ def load_campaign(dirpath, allow_pickle: bool = False, trust_settings: bool = Fa
         script_path=setup.get("script", {}).get("path"),
     )
     paths.sampler_pickled = bool(setup["sampler"].get("pickled", False))
-    return LoadedCampaign(campaign, record, paths, setup.get("revision", 0), recovered)
+    return LoadedCampaign(campaign, record, paths, setup.get("revision", 0))
 
 
 def read_revision(directory) -> int | None:
@@ -438,9 +445,9 @@ def _response_columns(setup: dict, path: Path) -> list[str] | None:
 
 # ------------------------------------------------------------------- CSV files
 def _read_table(path: Path, names: list[str], responses: list[str] | None,
-                required: bool) -> tuple[pd.DataFrame, list[str]]:
-    """Read a CSV file by column name: the parameter columns, then for each
-    response its variance and response column.
+                results: bool) -> tuple[pd.DataFrame, list[str]]:
+    """Read a CSV file by column name: the parameter columns and, for a
+    ``results`` table, a variance and a response column per response.
 
     ``responses=None`` accepts the default response names for any number of
     responses. Unknown, missing or duplicated columns are errors naming the
@@ -458,7 +465,7 @@ def _read_table(path: Path, names: list[str], responses: list[str] | None,
     except csv.Error as err:
         raise ValueError(f"{path} is not a readable CSV file ({err}).") from None
     if not rows:
-        return pd.DataFrame(columns=names, dtype=float), [] if responses is None else list(responses)
+        return pd.DataFrame(columns=names, dtype=float), []
     header = [h.strip() for h in rows[0]]
     duplicated = sorted({h for h in header if header.count(h) > 1})
     if duplicated:
@@ -467,18 +474,20 @@ def _read_table(path: Path, names: list[str], responses: list[str] | None,
     if missing:
         raise ValueError(f"{path} lacks the parameter column(s) {missing}; the folder is corrupted.")
     extra = [h for h in header if h not in names]
-    if responses is None:
-        k = len(extra) // 2
-        responses = default_names(k) if k else None
-        if responses is None and rows[1:]:
-            raise ValueError(f"{path} has rows but no response columns; the folder is corrupted.")
-    responses = list(responses or [])
-    expected = variance_columns(responses) + list(responses) if extra or responses is not None and rows[1:] else []
+    if not results:
+        responses = []
+    elif responses is None:            # default names, as many as the columns say
+        responses = default_names(len(extra) // 2) if len(extra) >= 2 else []
+    responses = list(responses)
+    if results and rows[1:] and not responses:
+        raise ValueError(f"{path} has rows but no response columns; the folder is corrupted.")
+    # A results table with no results yet may leave the response columns out.
+    expected = variance_columns(responses) + responses if extra or rows[1:] else []
     unknown = [h for h in extra if h not in expected]
     if unknown:
         raise ValueError(
             f"{path} has unknown column(s) {unknown}; the columns must be the parameters {names}"
-            + (f", the variances {variance_columns(responses)} and the responses {list(responses)}."
+            + (f", the variances {variance_columns(responses)} and the responses {responses}."
                if responses else ".")
         )
     absent = [h for h in expected if h not in header]
@@ -502,7 +511,7 @@ def _read_table(path: Path, names: list[str], responses: list[str] | None,
             except ValueError:
                 raise ValueError(f"{path}, line {i + 2}, column {header[j]!r}: non-numeric "
                                  f"value {cell[:40]!r}.") from None
-    return pd.DataFrame(values, columns=header), list(responses) if expected else []
+    return pd.DataFrame(values, columns=header), responses if expected else []
 
 
 def _warn_values(path: Path, frame: pd.DataFrame, names: list[str], parameters: pd.DataFrame) -> None:
