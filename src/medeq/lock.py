@@ -74,10 +74,6 @@ class WriterLock:
                 cls._registry[directory] = cls(directory)
             return cls._registry[directory]
 
-    @property
-    def held(self) -> bool:
-        return self.depth > 0
-
     def acquire(self, wait: bool | float = False) -> None:
         """Take the lock; ``wait``: False fails at once, True waits, a number waits that long."""
         if self.depth:
