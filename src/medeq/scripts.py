@@ -356,15 +356,14 @@ def screen_outcomes(outcomes: dict, response_names=None, n_responses=None) -> di
     else:
         dicts = [f[1] for f in forms.values() if f[1] is not None and f[0] == k]
         names = _most_common(dicts) if dicts else None
+    wanted = f"{k} value(s)" + (f" with the keys {list(names)}" if names is not None else "")
     for key, (count, keys) in forms.items():
-        if count != k:
-            why = f"{count} value(s), but {k} were expected"
-        elif keys is not None and names is not None and keys != names:
-            why = f"the keys {list(keys)}, but {list(names)} were expected"
-        else:
+        if count == k and (keys is None or names is None or keys == names):
             continue
-        screened[key] = Outcome(error=f"the response has {why} (as the other results); every "
-                                      "job must return the same form", logs=outcomes[key].logs)
+        got = f"{count} value(s)" + (f" with the keys {list(keys)}" if keys is not None else "")
+        screened[key] = Outcome(error=f"the response has {got}, but {wanted} were expected (as "
+                                      "the other results); every job must return the same form",
+                                logs=outcomes[key].logs)
     return screened
     counts: dict[tuple, int] = {}
     for shape in shapes.values():

@@ -190,12 +190,12 @@ def finish_job(job: Job, status: JobStatus) -> Outcome:
 class OverrunWatch:
     """Warn once when a job runs far longer than the finished ones and nothing will stop it.
 
-    A job counts as running from the moment its ``started`` marker appears
-    (queued jobs do not count). While ``active``, a thread checks every
-    :data:`WATCH_INTERVAL` seconds whether a running job has run
-    :data:`OVERRUN_FACTOR` times longer than the median finished job (and at
-    least :data:`OVERRUN_MIN` seconds); the first time one has, it logs a
-    warning naming the job(s) and their folders.
+    A job's run time counts from the time in its ``started`` marker (written
+    by the job when it starts, so queued jobs do not count). While
+    ``active``, a thread checks every :data:`WATCH_INTERVAL` seconds whether
+    a running job has run :data:`OVERRUN_FACTOR` times longer than the median
+    finished job (and at least :data:`OVERRUN_MIN` seconds); the first time
+    one has, it logs a warning naming the job(s) and their folders.
     """
 
     def __init__(self, jobs: Sequence[Job], active: bool):
@@ -219,33 +219,36 @@ class OverrunWatch:
         if self._thread.is_alive():
             self._thread.join()
 
-    def _see_starts(self, now: float) -> None:
-        for index, job in enumerate(self.jobs):
-            if index not in self.started and index not in self.finished \
-                    and (job.directory / _jobrunner.STARTED).exists():
-                self.started[index] = now
+    def _start_time(self, index: int) -> float | None:
+        if index not in self.started:
+            try:
+                with open(self.jobs[index].directory / _jobrunner.STARTED, encoding="utf-8") as file:
+                    self.started[index] = float(json.load(file)["time"])
+            except (OSError, ValueError, KeyError, TypeError):
+                return None
+        return self.started[index]
 
     def finish(self, index: int) -> None:
         """Record that job ``index`` ended (called as each job is reported)."""
         if not self.active:
             return
-        now = time.monotonic()
         with self._lock:
             self.finished.add(index)
-            began = self.started.pop(index, None)
+            began = self._start_time(index)
             if began is not None:
-                self.durations.append(now - began)
+                self.durations.append(max(0.0, time.time() - began))
 
     def check(self) -> list[tuple[Job, float]]:
         """The running jobs past the limit (and log the warning, the first time)."""
-        now = time.monotonic()
         with self._lock:
-            self._see_starts(now)
             if self.warned or not self.durations:
                 return []
+            now = time.time()
             median = float(np.median(self.durations))
             limit = max(OVERRUN_FACTOR * median, OVERRUN_MIN)
-            late = [(self.jobs[i], now - t) for i, t in self.started.items() if now - t > limit]
+            running = [i for i in range(len(self.jobs)) if i not in self.finished]
+            late = [(self.jobs[i], now - self.started[i]) for i in running
+                    if self._start_time(i) is not None and now - self.started[i] > limit]
             if not late:
                 return []
             self.warned = True
