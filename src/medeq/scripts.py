@@ -365,22 +365,6 @@ def screen_outcomes(outcomes: dict, response_names=None, n_responses=None) -> di
                                       "the other results); every job must return the same form",
                                 logs=outcomes[key].logs)
     return screened
-    counts: dict[tuple, int] = {}
-    for shape in shapes.values():
-        counts[shape] = counts.get(shape, 0) + 1
-    expected = max(counts, key=counts.get)       # first seen wins a tie
-    if n_responses is not None and expected[0] == "list" and expected[1] != n_responses:
-        expected = ("list", int(n_responses))
-    if response_names is not None and n_responses is not None and expected[0] == "dict" \
-            and set(expected[1]) != set(response_names):
-        expected = ("dict", tuple(sorted(response_names)))
-    for key, shape in shapes.items():
-        if shape != expected:
-            screened[key] = Outcome(
-                error=f"the response has {_describe(shape)}, but {_describe(expected)} were "
-                      "expected (as the other results); every job must return the same form",
-                logs=outcomes[key].logs)
-    return screened
 
 
 def _summarise(outcomes: list[Outcome], ids: list[str], script: Script, verbose: int) -> None:
