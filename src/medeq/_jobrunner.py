@@ -12,11 +12,12 @@ Modes
     "columns": {"value": [...], "min": [...], ...}}``. The user's script is
     executed as ``__main__``; every statement of its parameters block (between
     ``# MED PARAMETERS START`` and ``# MED PARAMETERS END``) is kept, and
-    ``parameters`` is rebound to the job's DataFrame right after the block's
-    last assignment to it (see :func:`job_code`). Line numbers are kept, so
-    tracebacks point at the user's file. The script's ``response`` (which must
-    be a number, a flat list of numbers or a dict name -> number) and optional
-    ``extra`` are saved, with the SHA-256 of the script text that ran.
+    ``parameters`` is rebound to the job's DataFrame (integer parameters'
+    values as Python ints) right after the block's last assignment to it
+    (see :func:`job_code`). Line numbers are kept, so tracebacks point at the
+    user's file. The script's ``response`` (which must be a number, a flat
+    list of numbers or a dict name -> number) and optional ``extra`` are
+    saved, with the SHA-256 of the script text that ran.
 ``function``
     ``JOB_DIR/job.json`` holds ``{"function": path to a cloudpickle file,
     "sample": [...]}``; the function is called with the sample as a NumPy
@@ -388,6 +389,9 @@ def _run_script(job: dict, job_dir: str) -> dict:
     with open(path, "rb") as file:
         raw = file.read()
     parameters = pd.DataFrame(job["columns"], index=job["names"])
+    if any(isinstance(v, int) for v in job["columns"]["value"]):
+        # keep integer parameters' values Python ints (pandas would make them floats)
+        parameters["value"] = pd.Series(job["columns"]["value"], index=job["names"], dtype=object)
     code = job_code(raw.decode("utf-8"), path)
     namespace = {
         "__name__": "__main__",
