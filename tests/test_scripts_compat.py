@@ -98,6 +98,23 @@ def test_medeq_used_after_the_block_stays_imported(tmp_path):
     assert outcome.value == 2.0
 
 
+def test_block_inside_a_function(tmp_path):
+    path = write(tmp_path, """\
+        def main():
+            # MED PARAMETERS START
+            import sys
+            import medeq
+            parameters = medeq.create_parameters(["A"], [0.], [1.])
+            # MED PARAMETERS END
+            return parameters["value"]["A"] * 2 + len(sys.argv)
+
+        if __name__ == "__main__":
+            response = main()
+    """)
+    outcome, = run(path, [[0.25]], "relative-outputs")      # also a relative outputs folder
+    assert outcome.value == 1.5
+
+
 def test_block_that_never_assigns_parameters_by_name_is_refused(tmp_path):
     path = write(tmp_path, """\
         # MED PARAMETERS START

@@ -109,6 +109,7 @@ def prepare_job(job_id: str, directory: Path, mode: str, payload: dict) -> Job:
     Creates the folder, writes ``job.json`` (with the log cap :data:`LOG_CAP`)
     and removes a stale ``result.json`` and ``started`` marker.
     """
+    directory = Path(directory).absolute()   # the job runs with it as working directory
     directory.mkdir(parents=True, exist_ok=True)
     for stale in (_jobrunner.RESULT, _jobrunner.STARTED):
         (directory / stale).unlink(missing_ok=True)
