@@ -224,14 +224,16 @@ def job_id(sample) -> str:
 
 
 def finished_outcomes(script: Script, samples, outputs_dir) -> dict[int, Outcome]:
-    """Successful outcomes already saved in ``outputs_dir`` for rows of ``samples``.
+    """Successful outcomes already saved in ``outputs_dir`` for rows of ``samples``
+    by this very script text (as :func:`run_script_jobs` reuses them).
 
     Reads ``result.json`` files only: nothing is run.
     """
     outputs = Path(outputs_dir)
+    digest = script_digest(script.path)
     found = {}
     for i, point in enumerate(np.asarray(samples, dtype=float).reshape(-1, len(script.parameters))):
-        outcome = saved_outcome(outputs / job_id(point))
+        outcome = saved_outcome(outputs / job_id(point), script_sha256=digest)
         if outcome is not None:
             found[i] = outcome
     return found
