@@ -4,6 +4,7 @@
 
     medeq run SCRIPT [--dir DIR] [--budget N] [--batch B] [--scheduler local|slurm|dask]
                      [--workers W] [--target-uncertainty U] [--time-limit S] [--discover]
+                     [--response-units UNIT [UNIT ...] | NAME=UNIT ...]
     medeq run --dir DIR            # resume an interrupted or finished campaign
     medeq show DIR
     medeq discover DIR [--response R] [--binary-operators ...] [--unary-operators ...]
@@ -86,6 +87,30 @@ def _key_value(text):
     return key.replace("-", "_"), value
 
 
+def _unit(text):
+    """A response unit ``UNIT`` or ``NAME=UNIT``, checked with pint."""
+    from .parameters import check_unit
+
+    name, sep, unit = text.rpartition("=")
+    try:
+        return (name.strip() if sep else None, check_unit(unit, f"--response-units {text!r}"))
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _response_units(pairs):
+    """``--response-units`` as a list (by position) or a dict (``NAME=UNIT``)."""
+    if not pairs:
+        return None
+    named = [name is not None for name, _ in pairs]
+    if all(named):
+        return {name: unit for name, unit in pairs}
+    if any(named):
+        raise UsageError("--response-units takes either units in response order or "
+                         "NAME=UNIT pairs, not a mix")
+    return [unit for _, unit in pairs]
+
+
 def _common() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
@@ -156,6 +181,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="scheduler address of a running Dask cluster (default: start a local one)")
     run.add_argument("--sampler", help="sampler class for a new campaign (default DVASampler)")
     run.add_argument("--seed", type=_seed, help="random seed of a new campaign")
+    run.add_argument("--response-units", type=_unit, nargs="+", metavar="UNIT",
+                     help="physical units of the responses, in order or as NAME=UNIT (pint "
+                          "syntax, e.g. uN 'm/s'); with units on the script's parameters, "
+                          "discovery uses dimensional analysis")
     run.add_argument("--discover", action="store_true", default=None,
                      help="discover equations for every response at the end")
     run.add_argument("--discover-budget", type=_positive(float),
@@ -292,7 +321,8 @@ def _new_campaign(script, args):
     sampler = _sampler_class(args.sampler)
     try:
         return MED(script, sampler=sampler, scheduler=_scheduler(args, args.scheduler or "local"),
-                   seed=args.seed, verbose=args.verbose)
+                   seed=args.seed, verbose=args.verbose,
+                   response_units=_response_units(args.response_units))
     except FileNotFoundError as err:
         raise InputError(str(err)) from err
     except ScriptError as err:
@@ -380,6 +410,9 @@ def _resume(directory: Path, args):
                          "(missing or never set); restore it, or explore it from Python")
     if args.seed is not None or args.sampler is not None:
         raise UsageError("--seed and --sampler apply to a new campaign, not when resuming")
+    units = _response_units(args.response_units)
+    if units is not None:
+        med.set_response_units(units)
     if args.scheduler or args.workers or args.timeout or args.sbatch or args.dask_address:
         current = _KINDS.get(type(med.scheduler).__name__, "local")
         med.scheduler = _scheduler(args, args.scheduler or current)
@@ -456,6 +489,8 @@ def cmd_show(args) -> int:
     if med.scheduler is not None:
         print(f"  scheduler: {med.scheduler!r}")
     print(f"\nParameters:\n{med.parameters.to_string()}")
+    if med.response_units:
+        print("Response units: " + ", ".join(f"{k} [{v}]" for k, v in med.response_units.items()))
 
     print("\nProgress:")
     print(f"  results: {med.n_evaluated} in {len(med.epochs)} epoch(s); queued: {len(med.queue)}")
@@ -550,6 +585,7 @@ def _as_json(med) -> dict:
         "seed": med.seed,
         "parameters": records(parameters),
         "response_names": med.names,
+        "response_units": dict(med.response_units or {}),
         "epochs": [{"start": a, "end": b, "origin": o}
                    for (a, b), o in zip(med.epochs, med.epoch_origins)],
         "results": records(med.results),

@@ -198,6 +198,13 @@ class MED:
             )
         return np.clip(unit, 0.0, 1.0)
 
+    def set_response_units(self, units) -> None:
+        """Declare (or change) the responses' physical units: a list aligned
+        with the responses or a dict name -> unit (pint syntax)."""
+        names = self.response_names or (self.names or None)
+        self.response_units = resp.check_response_units(units, names)
+        self._autosave()
+
     # ------------------------------------------------------------- evaluation
     def evaluate(self, f=None, variances=None) -> None:
         """Evaluate the queued samples.
