@@ -604,7 +604,7 @@ def _json_value(value):
 
 def cmd_demo(args) -> int:
     """``medeq demo``: explore the shipped Stokes-drag simulation and rediscover its law."""
-    from .examples import MATCH_TOLERANCE, law_difference, run_demo
+    from .examples import MATCH_TOLERANCE, dimensional_groups, law_difference, run_demo
 
     directory = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="medeq-demo-"))
     if (directory / "setup.toml").exists():
@@ -615,6 +615,8 @@ def cmd_demo(args) -> int:
                            verbose=args.verbose)
     print(result)
     error = law_difference(med)
+    print("\ndimensional analysis (mu [Pa s], R [mm], v [mm/s] -> F [uN]):")
+    print(_indent(dimensional_groups(med), "  "))
     print("\nsimulated law: F = 6*pi*mu*R*v (Stokes' law, F in micronewtons)")
     print(f"discovered law: F = {med.sr[med.names[0]].best.sympy}")
     verdict = "matches" if error < MATCH_TOLERANCE else "differs from"

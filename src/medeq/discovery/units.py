@@ -373,8 +373,9 @@ def discover_dimensionless(
         pi_symbols = symbols_for(pi_names)
         candidates = [e.sympy.xreplace(dict(zip(pi_symbols, to_original[0]))) * to_original[1]
                       for e in reduced]
-    else:
-        candidates = [sp.Float(float(np.mean(target))) * to_original[1]]
+    else:  # y / Y0 is a constant: its nicest value, found on the dimensionless data
+        constant, _ = polish(sp.Float(float(np.mean(target))), Fitness(groups, target, []))
+        candidates = [constant * to_original[1]]
 
     fitness = Fitness(X, y, symbols)
     timeout = None if settings is None else settings.timeout
@@ -441,17 +442,22 @@ def _power_product(values: np.ndarray, exponents: Sequence[Fraction]) -> np.ndar
 
 def _back_substitution(analysis: DimensionalAnalysis, symbols, factors, y_factor):
     """The groups and ``Y0 / y_factor`` as expressions of the original
-    variables in the user's units (SI conversion factors included)."""
+    variables in the user's units, the SI conversion factors included as
+    exact numbers (``mm`` -> ``1/1000``), so the constants found in the
+    dimensionless search stay exact (``6*pi``)."""
+
+    def exact(value: float) -> sp.Expr:
+        return sp.Rational(Fraction(repr(float(value))).limit_denominator(10**15))
 
     def part(exponents, divisor: float = 1.0) -> sp.Expr:
-        monomial = sp.Mul(*[s ** sp.Rational(e.numerator, e.denominator)
-                            for s, e in zip(symbols, exponents) if e])
-        if all(e.denominator == 1 for e in exponents):  # exact decimal arithmetic
-            coefficient = float(math.prod(Fraction(repr(f)) ** int(e)
-                                          for f, e in zip(factors, exponents)) / Fraction(repr(divisor)))
-        else:
-            coefficient = math.prod(f ** float(e) for f, e in zip(factors, exponents)) / divisor
-        return monomial if math.isclose(coefficient, 1.0, rel_tol=1e-12) else sp.Float(coefficient) * monomial
+        coefficient = sp.Integer(1) / exact(divisor)
+        monomial = sp.Integer(1)
+        for s, f, e in zip(symbols, factors, exponents):
+            if e:
+                power = sp.Rational(e.numerator, e.denominator)
+                coefficient *= exact(f) ** power
+                monomial *= s ** power
+        return monomial if coefficient == 1 else coefficient * monomial
 
     return [part(e) for e in analysis.groups], part(analysis.scale, y_factor)
 
