@@ -296,6 +296,8 @@ def test_script_units_and_the_cli(tmp_path, capsys):
     assert [p["units"] for p in exported["parameters"]] == ["m", "m/s^2"]
     assert list(exported["results"][0]) == ["L", "g", "variance", "response"]
 
+    assert main(["discover", camp, "--budget", "2", "--dimensional-analysis", "off"]) == 0
+    assert "law:" not in capsys.readouterr().out
     assert main(["discover", camp, "--budget", "5", "--unary-operators", "sqrt"]) == 0
     assert "law: response = constant * sqrt(L)/sqrt(g)" in capsys.readouterr().out
     best = medeq.MED.load(camp).sr["response"].best

@@ -8,7 +8,7 @@
     medeq run --dir DIR            # resume an interrupted or finished campaign
     medeq show DIR
     medeq discover DIR [--response R] [--binary-operators ...] [--unary-operators ...]
-                       [--budget SECONDS]
+                       [--budget SECONDS] [--dimensional-analysis auto|on|off]
     medeq report DIR [--output FILE]
     medeq export DIR --format csv|json [--output FILE]
     medeq demo [--dir DIR]
@@ -209,6 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
                           default=60.0, help="search time budget in seconds (default 60)")
     discover.add_argument("--maxsize", type=_positive(int),
                           help="largest equation complexity (default 50)")
+    discover.add_argument("--dimensional-analysis", choices=["auto", "on", "off"], default="auto",
+                          help="search dimensionless groups: auto (default) when every parameter "
+                               "and the response have units, on (units required), off")
     discover.set_defaults(handler=cmd_discover)
 
     report = sub.add_parser("report", parents=[common], help="write the HTML report",
@@ -536,6 +539,7 @@ def cmd_discover(args) -> int:
     if args.response is None and len(med.names) > 1:
         raise UsageError(f"the campaign has responses {med.names}; choose one with --response")
     options = _discovery_options(args, "budget")
+    options["dimensional_analysis"] = {"auto": "auto", "on": True, "off": False}[args.dimensional_analysis]
     hall_of_fame = med.discover(args.response, equation_file=None, **options)
     name = args.response or med.names[0]
     if args.verbose == 0:
