@@ -209,7 +209,7 @@ def test_dimensional_analysis_false_searches_plainly():
     med = stokes_campaign()
     hall_of_fame = med.discover(dimensional_analysis=False, **OPS)
     assert not hasattr(hall_of_fame, "dimensional_analysis")
-    assert str(hall_of_fame.best) == "6*pi*R*mu*v"
+    np.testing.assert_allclose(hall_of_fame.best(med.evaluated), med.responses[:, 0], rtol=1e-5)
 
 
 def test_unsquare_roots_where_the_data_fix_the_sign():
