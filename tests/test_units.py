@@ -296,6 +296,10 @@ def test_script_units_and_the_cli(tmp_path, capsys):
     assert [p["units"] for p in exported["parameters"]] == ["m", "m/s^2"]
     assert list(exported["results"][0]) == ["L", "g", "variance", "response"]
 
+    assert main(["run", "--dir", camp, "--response-units", "response=ms", "-q"]) == 0  # resume
+    assert medeq.MED.load(camp).response_units == {"response": "ms"}
+    assert main(["run", "--dir", camp, "--response-units", "s", "-q"]) == 0
+    capsys.readouterr()
     assert main(["discover", camp, "--budget", "2", "--dimensional-analysis", "off"]) == 0
     assert "law:" not in capsys.readouterr().out
     assert main(["discover", camp, "--budget", "5", "--unary-operators", "sqrt"]) == 0
