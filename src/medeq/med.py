@@ -70,6 +70,10 @@ class MED:
         Random seed; drawn and recorded when not given.
     verbose : int, default 3
         0 is silent; higher prints more summaries (0 to 5).
+    response_units : list[str] or dict, optional
+        Physical units of the responses (pint syntax, e.g. ``["uN"]`` or
+        ``{"F": "uN"}``). With units on every parameter too, ``discover``
+        uses dimensional analysis.
 
     Examples
     --------
@@ -88,6 +92,7 @@ class MED:
         scheduler=None,
         seed: int | None = None,
         verbose: int = 3,
+        response_units=None,
     ):
         self.script = None
         if isinstance(parameters, (str, os.PathLike)):
@@ -102,6 +107,7 @@ class MED:
         self.parameters = validate_parameters(parameters)
         resp.check_parameter_names(self.parameters.index)
         self.response_names = resp.check_names(response_names, list(self.parameters.index))
+        self.response_units = resp.check_response_units(response_units, self.response_names)
         self.seed = arguments.check_seed(seed)
         self.verbose = arguments.check_verbose(verbose)
         self.sampler = arguments.build_sampler(sampler, len(self.parameters), self.seed)
@@ -283,6 +289,13 @@ class MED:
             )
         return np.clip(unit, 0.0, 1.0)
 
+    def set_response_units(self, units) -> None:
+        """Declare (or change) the responses' physical units: a list aligned
+        with the responses or a dict name -> unit (pint syntax)."""
+        names = self.response_names or (self.names or None)
+        self.response_units = resp.check_response_units(units, names)
+        self._autosave()
+
     # ------------------------------------------------------------- evaluation
     @_writes
     def evaluate(self, f=None, variances=None) -> None:
@@ -401,8 +414,11 @@ class MED:
         """Add ``points`` with ``values`` as a new epoch; ``queue`` stays queued."""
         measured = resp.check_variances(variances, values.shape)
         record = self.record.append_epoch(points, values, measured, origin, queue)
+        k = values.shape[1]
         self.response_names = resp.check_names(
-            resp.reconcile_names(self.response_names, values.shape[1]), self.parameter_names)
+            resp.reconcile_names(self.response_names, k), self.parameter_names)
+        self.response_units = resp.align_units(
+            self.response_units, self.response_names or resp.default_names(k))
         self.record = record
         self.refit()
 
@@ -507,6 +523,8 @@ class MED:
         ``populations``, ``parsimony``, ``constraints``,
         ``nested_constraints``, ``denoise``, ``select_k_features``,
         ``turbo``, ``equation_file``, ``progress`` - plus
+        ``dimensional_analysis`` (``"auto"``: search dimensionless groups
+        when every parameter and the response have units; ``True``, ``False``),
         ``timeout_in_seconds`` (default 60), ``backend`` (``"operon"``, or
         ``"pysr"`` where Julia is installed), ``linear_seeds`` and the
         backend's own options (Operon: ``restarts``, ``stop_nmse``,
@@ -564,7 +582,8 @@ class MED:
             revision = (read_revision(target) or 0) + 1
             setup = CampaignSetup(
                 parameters=self.parameters, seed=self.seed, verbose=self.verbose,
-                response_names=self.response_names, sampler=self.sampler,
+                response_names=self.response_names, response_units=self.response_units,
+                sampler=self.sampler,
                 scheduler=self.scheduler,
                 script_path=None if self.script is None else str(self.script.path),
             )
@@ -594,7 +613,7 @@ class MED:
         loaded = load_campaign(dirpath, allow_pickle=allow_pickle, trust_settings=trust_settings)
         setup = loaded.setup
         med = MED(setup.parameters, response_names=setup.response_names, sampler=DVASampler,
-                  seed=setup.seed, verbose=setup.verbose)
+                  seed=setup.seed, verbose=setup.verbose, response_units=setup.response_units)
         med.sampler = setup.sampler
         med.scheduler = setup.scheduler
         if setup.script_path is not None:
@@ -688,6 +707,7 @@ class MED:
             line,
             f"parameters = \n{self.parameters}",
             f"response_names = {self.response_names}",
+            *([f"response_units = {self.response_units}"] if self.response_units else []),
             line,
         ]
         if self.script is not None:

@@ -127,6 +127,7 @@ class CampaignSetup:
     seed: int
     verbose: int = 3
     response_names: list[str] | None = None
+    response_units: dict[str, str] | None = None
     sampler: object = None
     scheduler: object = None
     script_path: str | None = None
@@ -191,6 +192,8 @@ def _setup_table(record: CampaignRecord, setup: CampaignSetup, names: list[str],
     }
     if setup.response_names is not None:
         table["response_names"] = list(setup.response_names)
+    if setup.response_units:
+        table["response_units"] = dict(setup.response_units)
     if setup.scheduler is not None:
         table["scheduler"] = _scheduler_record(setup.scheduler)
     if setup.script_path is not None:
@@ -311,7 +314,7 @@ def load_campaign(dirpath, allow_pickle: bool = False, trust_settings: bool = Fa
         response_names = response_columns
     campaign = CampaignSetup(
         parameters=parameters, seed=setup["seed"], verbose=setup.get("verbose", 3),
-        response_names=response_names,
+        response_names=response_names, response_units=setup.get("response_units"),
         sampler=_load_sampler(setup, paths, len(names), allow_pickle),
         scheduler=_load_scheduler(setup.get("scheduler"), paths.setup, trust_settings),
         script_path=setup.get("script", {}).get("path"),
@@ -388,6 +391,8 @@ def _check_setup(setup: dict, path: Path) -> None:
     for key in ("response_names", "response_columns"):
         need(key, lambda v: isinstance(v, list) and all(isinstance(n, str) and n for n in v),
              "a list of non-empty strings")
+    need("response_units", lambda v: isinstance(v, dict) and all(isinstance(u, str) for u in v.values()),
+         "a table of response name = unit (strings)")
     need("epochs", lambda v: isinstance(v, list) and all(isinstance(e, dict) for e in v),
          "a list of tables ([[epochs]])", default=[])
     start = 0
