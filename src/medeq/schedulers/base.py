@@ -209,6 +209,25 @@ def _by_value(function) -> list:
     return [module]
 
 
+def function_payload(f: Callable) -> bytes:
+    """``f`` pickled with cloudpickle for a job process (local modules by value)."""
+    import cloudpickle
+
+    if not callable(f):
+        raise TypeError(f"f must be a callable f(sample) -> response; got {f!r}.")
+    modules = _by_value(f)
+    try:
+        for module in modules:
+            cloudpickle.register_pickle_by_value(module)
+        return cloudpickle.dumps(f)
+    except Exception as err:
+        raise TypeError(f"f ({f!r}) cannot be pickled to run in other processes: {err}; "
+                        "use a module-level function or evaluate without a scheduler.") from err
+    finally:
+        for module in modules:
+            cloudpickle.unregister_pickle_by_value(module)
+
+
 def _plain(value) -> bool:
     """Whether ``value`` is plain data a campaign folder can keep (TOML)."""
     if isinstance(value, (str, bool, int, float)):
@@ -352,25 +371,11 @@ class Scheduler(ABC):
         list[Outcome]
             One per sample, in order. Ctrl-C raises ``EvaluationInterrupted``.
         """
-        import cloudpickle
-
-        if not callable(f):
-            raise TypeError(f"f must be a callable f(sample) -> response; got {f!r}.")
         points = np.asarray(samples, dtype=float)
         points = points.reshape(1, -1) if points.ndim == 1 else points
         if points.ndim != 2:
             raise ValueError(f"samples must be shaped (n, P); got shape {np.shape(samples)}.")
-        modules = _by_value(f)
-        try:
-            for module in modules:
-                cloudpickle.register_pickle_by_value(module)
-            payload = cloudpickle.dumps(f)
-        except Exception as err:
-            raise TypeError(f"f ({f!r}) cannot be pickled to run in other processes: {err}; "
-                            "use a module-level function or evaluate without a scheduler.") from err
-        finally:
-            for module in modules:
-                cloudpickle.unregister_pickle_by_value(module)
+        payload = function_payload(f)
         owned = directory is None
         root = Path(tempfile.mkdtemp(prefix="medeq-map-", dir=self._scratch_root())) if owned \
             else Path(directory)
