@@ -6,8 +6,14 @@ function of ``benchmarks/sampling.py`` (default ``friedman``, d = 5), is
 explored with ``explore(budget=48)`` on ``LocalScheduler(max_workers=8)``
 (or SLURM with ``--scheduler slurm``). Printed per seed:
 
-* utilisation: busy job-seconds (each job's own run time, measured inside
-  the script) / (workers x wall seconds of ``explore``);
+* utilisation: busy job-seconds / (workers x wall seconds of ``explore``),
+  where a job is busy from its process's start (Python start-up and imports
+  included) to its end - on SLURM from the script's start, since a pending
+  job holds no worker; also the share of that doing the script's work
+  (sleep and function), and the bound of a perfect non-clairvoyant
+  schedule of the same jobs (each starts the instant a worker frees, no
+  overhead): with a budget, the last jobs leave workers idle whatever the
+  scheduler does;
 * wall against the ideal (busy / workers);
 * the design's nRMSE with ``sampling.py``'s fixed reference GP, against
   Latin hypercube designs of the same size, and against batch mode at the
@@ -47,7 +53,7 @@ import medeq  # noqa: E402
 from medeq.parameters import from_unit, to_unit  # noqa: E402
 
 SCRIPT = """\
-import hashlib, json, math, statistics, time
+import hashlib, json, math, os, statistics, time
 import numpy as np
 # MED PARAMETERS START
 import medeq
@@ -60,7 +66,12 @@ z = statistics.NormalDist().inv_cdf(min(max(u, 1e-9), 1 - 1e-9))
 time.sleep({median} * math.exp({sigma} * z))
 {source}
 response = float({name}(x[None, :])[0])
-extra = {{"busy": time.time() - start}}
+end = time.time()
+with open("/proc/self/stat") as stat:       # the process start, in clock ticks after boot
+    ticks = float(stat.read().rsplit(")", 1)[1].split()[19])
+with open("/proc/stat") as stat:
+    boot = float(next(line for line in stat if line.startswith("btime")).split()[1])
+extra = {{"work": end - start, "process": end - boot - ticks / os.sysconf("SC_CLK_TCK")}}
 """
 #: Functions of sampling.py whose source is self-contained (numpy only).
 SELF_CONTAINED = ("branin", "ishigami", "friedman", "borehole", "otl_circuit")
@@ -84,13 +95,25 @@ def scheduler(kind: str, workers: int):
     return medeq.LocalScheduler(max_workers=workers)
 
 
-def busy_seconds(folder: Path) -> float:
-    """Sum of the jobs' own run times (``extra.busy`` in each result.json)."""
-    total = 0.0
+def job_times(folder: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Each job's work (the script's body: sleep and function) and its process's
+    lifetime (Python start-up and imports included), from ``extra`` in result.json."""
+    work, process = [], []
     for result in (folder / "outputs").glob("*/result.json"):
         extra = json.loads(result.read_text()).get("extra") or {}
-        total += float(extra.get("busy", 0.0))
-    return total
+        work.append(float(extra.get("work", 0.0)))
+        process.append(float(extra.get("process", 0.0)))
+    return np.array(work), np.array(process)
+
+
+def list_schedule_bound(durations: np.ndarray, workers: int) -> float:
+    """Utilisation of a perfect online schedule of these jobs: each starts the
+    instant a worker frees (in this order), with no overhead; the budget's last
+    jobs still leave workers idle."""
+    ends = np.zeros(workers)
+    for duration in durations:
+        ends[np.argmin(ends)] += duration
+    return float(durations.sum() / (workers * ends.max()))
 
 
 def script_run(script: Path, folder: Path, kind: str, workers: int, budget: int, seed: int,
@@ -100,9 +123,11 @@ def script_run(script: Path, folder: Path, kind: str, workers: int, budget: int,
     start = time.perf_counter()
     med.explore(budget=budget, mode=mode, directory=folder, verbose=0)
     wall = time.perf_counter() - start
-    busy = busy_seconds(folder)
+    work, process = job_times(folder)
+    busy = process.sum() if kind == "local" else work.sum()   # SLURM: pending time is not busy
     return {"med": med, "wall": wall, "busy": busy, "utilisation": busy / (workers * wall),
-            "ideal": busy / workers, "epochs": len(med.epochs)}
+            "work": work.sum() / (workers * wall), "ideal": busy / workers,
+            "bound": list_schedule_bound(work, workers), "epochs": len(med.epochs)}
 
 
 def batch_design(name: str, workers: int, budget: int, seed: int) -> np.ndarray:
@@ -183,8 +208,8 @@ def main(argv=None) -> None:
     print(f"{args.function} (d={d}), budget {args.budget}, {args.scheduler} with {args.workers} "
           f"workers; jobs sleep lognormal(median {args.median} s, log-sd {args.sigma})")
     print(f"LHS nRMSE (mean of 5 designs): {lhs:.4f}")
-    header = (f"{'seed':>4} {'mode':>6} {'wall s':>7} {'ideal s':>7} {'util':>5} {'epochs':>6} "
-              f"{'nRMSE':>7} {'/LHS':>5} {'/batch':>6}")
+    header = (f"{'seed':>4} {'mode':>6} {'wall s':>7} {'ideal s':>7} {'util':>5} {'work':>5} "
+              f"{'bound':>5} {'epochs':>6} {'nRMSE':>7} {'/LHS':>5} {'/batch':>6}")
     print(header)
     rows = []
     with tempfile.TemporaryDirectory(prefix="medeq-async-bench-", dir=os.getcwd()) as tmp:
@@ -201,11 +226,13 @@ def main(argv=None) -> None:
                 row = {"seed": seed, "mode": mode, **run, "nrmse": nrmse, "batch": batch}
                 rows.append(row)
                 print(f"{seed:>4} {mode:>6} {run['wall']:7.1f} {run['ideal']:7.1f} "
-                      f"{run['utilisation']:5.2f} {run['epochs']:6d} {nrmse:7.4f} "
+                      f"{run['utilisation']:5.2f} {run['work']:5.2f} {run['bound']:5.2f} "
+                      f"{run['epochs']:6d} {nrmse:7.4f} "
                       f"{nrmse / lhs:5.2f} {nrmse / batch:6.2f}", flush=True)
     runs = [r for r in rows if r["mode"] == "async"]
     print(f"summary: async utilisation {np.mean([r['utilisation'] for r in runs]):.2f} "
-          f"(target >= 0.85), wall/ideal {np.mean([r['wall'] / r['ideal'] for r in runs]):.2f}, "
+          f"(target >= 0.85; perfect-schedule bound {np.mean([r['bound'] for r in runs]):.2f}), "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores, wall/ideal {np.mean([r['wall'] / r['ideal'] for r in runs]):.2f}, "
           f"nRMSE async/batch {np.mean([r['nrmse'] for r in runs]) / np.mean([r['batch'] for r in runs]):.3f} "
           f"(target <= 1.05), async/LHS {np.mean([r['nrmse'] for r in runs]) / lhs:.3f}")
 

@@ -4,9 +4,12 @@
 scheduler has a :attr:`~medeq.schedulers.Scheduler.capacity` above 1:
 
 1. submit queued samples, then new ones, until ``capacity`` jobs are in
-   flight. Each new sample is picked with the campaign's sampler
-   (``med.sample(1)``) while the samples in flight sit in the queue, so the
-   sampler treats them as pending (DVA counts queued points as planned);
+   flight, and keep :data:`SPARE` more sample queued, so that a slot that
+   frees gets its next job at once. New samples are picked with the
+   campaign's sampler (``med.sample(k)`` for ``k`` free slots: an optimised
+   design at the start, usually one at a time later) while the samples in
+   flight sit in the queue, so the sampler treats them as pending (DVA
+   counts queued points as planned);
 2. wait for the first job to end, record it, save the campaign and the
    exploration record, and condition the surrogates on it with their
    current hyperparameters;
@@ -45,6 +48,8 @@ logger = logging.getLogger(__name__)
 REFIT_GROWTH = 0.25
 #: Seconds between two checks of the conditions and the progress while jobs run.
 TICK = 2.0
+#: Samples picked ahead and kept queued, so a freed slot gets its next job at once.
+SPARE = 1
 
 
 def refit_due(n: int, n_fitted: int, capacity: int) -> bool:
@@ -144,6 +149,7 @@ def explore_async(med, f, condition, state, log, progress, cancel_on_stop: bool 
     scheduler = med.scheduler
     maker = JobMaker(med, f)
     flights: dict[Job, tuple[np.ndarray, float]] = {}     # job -> (sample, submitted)
+    found: list[tuple[np.ndarray, Outcome]] = []          # results to record
     held: list[tuple[np.ndarray, Outcome]] = []           # failures before any result
     activity = Activity(capacity=scheduler.capacity)
     n_fitted = med.n_evaluated
@@ -151,27 +157,22 @@ def explore_async(med, f, condition, state, log, progress, cancel_on_stop: bool 
     reason = None
     block_start, block_began = med.n_evaluated, time.monotonic()
 
-    def busy_ids() -> set[str]:
-        return {job.id for job in flights} | {maker.job_id(s) for s, _ in held}
+    def allowed() -> float:
+        """Jobs the budget still allows beyond those in flight or waiting to be recorded."""
+        left = condition.evaluations_left(state)
+        return math.inf if left is None else left - len(flights) - len(found) - len(held)
 
-    def next_queued() -> np.ndarray | None:
-        taken = busy_ids()
-        for sample in med.queue:
-            if maker.job_id(sample) not in taken:
-                return sample
-        return None
+    def waiting() -> list[np.ndarray]:
+        """Queued samples neither in flight nor waiting to be recorded."""
+        taken = {job.id for job in flights} | {maker.job_id(s) for s, _ in found + held}
+        return [s for s in med.queue if maker.job_id(s) not in taken]
 
-    def fill() -> list[tuple[np.ndarray, Outcome]]:
-        """Submit until ``capacity`` jobs fly; returns outcomes found on disk instead."""
-        found = []
+    def submit_queued() -> None:
+        """Submit waiting samples while slots are free (no sampling: immediate)."""
         activity.capacity = scheduler.capacity
-        while len(flights) < activity.capacity:
-            left = condition.evaluations_left(state)
-            if left is not None and left - len(flights) - len(held) - len(found) <= 0:
-                break                      # the jobs in flight count against the budget
-            sample = next_queued()
-            if sample is None:
-                sample = med.sample(1)[0]
+        for sample in waiting():
+            if len(flights) >= activity.capacity or allowed() <= 0:
+                break
             job = maker.make(sample)
             if isinstance(job, Outcome):
                 logger.info("reusing the result on disk for sample %s", maker.job_id(sample))
@@ -179,7 +180,12 @@ def explore_async(med, f, condition, state, log, progress, cancel_on_stop: bool 
                 continue
             scheduler.submit(job)
             flights[job] = (sample, time.monotonic())
-        return found
+
+    def pick() -> None:
+        """Sample for the free slots plus :data:`SPARE`, with the others pending (one save)."""
+        want = min(activity.capacity - len(flights) + SPARE, allowed()) - len(waiting())
+        if want > 0:
+            med.sample(int(want))
 
     def record(finished: list[tuple[np.ndarray, Outcome]]) -> None:
         nonlocal new_epoch
@@ -201,8 +207,10 @@ def explore_async(med, f, condition, state, log, progress, cancel_on_stop: bool 
         activity.finished += len(finished)
         activity.failed += sum(o.failed for _, o in finished)
         if rows:
+            before = med.n_evaluated
             med._record_finished(rows, outcomes, new_epoch=new_epoch, refit=False)
             new_epoch = False
+            progress.update(med.n_evaluated - before)
 
     def report() -> None:
         activity.in_flight = len(flights)
@@ -231,17 +239,25 @@ def explore_async(med, f, condition, state, log, progress, cancel_on_stop: bool 
                 f"{left} more evaluation(s); {left} are evaluated and the rest stay queued.",
                 RuntimeWarning, stacklevel=4,
             )
-        pending = []
+        refit = False
         while True:
             if reason is None:
                 reason = condition.check(state)
             if reason is None:
-                pending += fill()
-            if pending:
-                before = med.n_evaluated
-                record(pending)
-                pending = []
-                progress.update(med.n_evaluated - before)
+                submit_queued()
+                with med._saving_once():        # saved before their jobs are submitted
+                    pick()
+                submit_queued()
+            if found:
+                with med._saving_once():
+                    record(found[:])
+                found.clear()
+                refit = refit or refit_due(med.n_evaluated, n_fitted, activity.capacity)
+                continue
+            if refit and med.n_evaluated >= 2:  # the workers run meanwhile
+                med.refit()
+                n_fitted, new_epoch, refit = med.n_evaluated, True, False
+                close_block()
                 continue
             if not flights:
                 break
@@ -251,28 +267,21 @@ def explore_async(med, f, condition, state, log, progress, cancel_on_stop: bool 
                 flights.clear()
                 break
             report()
-            ended = scheduler.completed(timeout=TICK)
+            wake = condition.seconds_left(state) if reason is None else None
+            ended = scheduler.completed(timeout=TICK if wake is None else min(TICK, wake + 0.01))
             if not ended:
                 continue
             now = time.monotonic()
-            finished = []
             for job, status in ended:
                 sample, began = flights.pop(job)
                 activity.durations.append(now - began)
-                finished.append((sample, finish_job(job, status)))
-            before = med.n_evaluated
-            record(finished)
-            progress.update(med.n_evaluated - before)
-            if refit_due(med.n_evaluated, n_fitted, activity.capacity) and med.n_evaluated >= 2:
-                if reason is None:
-                    reason = condition.check(state)
-                if reason is None:
-                    pending += fill()      # the workers run while the surrogates refit
-                med.refit()
-                n_fitted = med.n_evaluated
-                new_epoch = True
-                close_block()
-            report()
+                found.append((sample, finish_job(job, status)))
+            if reason is None:
+                submit_queued()                # the spare samples go out at once
+            with med._saving_once():
+                record(found[:])
+            found.clear()
+            refit = refit or refit_due(med.n_evaluated, n_fitted, activity.capacity)
     except BaseException:
         if flights:
             scheduler.cancel(list(flights))

@@ -382,10 +382,13 @@ class _RunLog:
         self.update("exploring", "running")
 
     def update(self, status: str, reason: str, **activity) -> None:
-        """Record the loop's state (``activity``: jobs in flight, finished... in async mode)."""
+        """Record the loop's state (``activity``: jobs in flight, finished... in
+        async mode; the last one given is kept)."""
+        self.activity = {**getattr(self, "activity", {}), **activity}
         self.record["status"] = {
             "state": status, "reason": reason, "updated": _now(),
-            "n_results": int(self.med.n_evaluated), "n_queued": len(self.med.queue), **activity,
+            "n_results": int(self.med.n_evaluated), "n_queued": len(self.med.queue),
+            **self.activity,
         }
         if self.save:
             atomic_write(self.directory / STATE_FILE, tomli_w.dumps(self.record))

@@ -531,8 +531,24 @@ class MED:
 
         return load_campaign(dirpath, allow_pickle=allow_pickle)
 
+    @contextmanager
+    def _saving_once(self):
+        """Within the block, save once at its end instead of after every change."""
+        if "_held_saves" in self.__dict__:
+            yield
+            return
+        self._held_saves = 0
+        try:
+            yield
+        finally:
+            if self.__dict__.pop("_held_saves", 0):
+                self._autosave()
+
     def _autosave(self) -> None:
         """Keep a campaign that has a folder in sync with it."""
+        if "_held_saves" in self.__dict__:
+            self._held_saves += 1
+            return
         if self.paths is not None:
             self.save(self.paths.directory, pickle_sampler=self.paths.sampler_pickled)
 
