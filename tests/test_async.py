@@ -263,7 +263,7 @@ parameters = medeq.create_parameters(["a", "b"], [0.0, 0.0], [1.0, 1.0])
 # MED PARAMETERS END
 import os, time
 a, b = parameters["value"]
-tag = f"{a!r}-{b!r}"
+tag = f"{float(a):.12g}-{float(b):.12g}"
 log = os.path.join(os.path.dirname(os.path.abspath(__file__)), "runs.log")
 with open(log, "a") as f:
     f.write(f"start {tag}\\n")
@@ -312,7 +312,7 @@ def test_resume_after_sigkill_repeats_no_finished_job_and_loses_no_result(tmp_pa
     assert med.n_evaluated == 14 and len(med.queue) == 0 and np.isfinite(med.responses).all()
     _, all_ended = read_runs(tmp_path / "runs.log")
     assert len(all_ended) == len(set(all_ended)) == 14   # no finished job ran twice
-    recorded = {f"{a!r}-{b!r}" for a, b in med.evaluated}
+    recorded = {f"{float(a):.12g}-{float(b):.12g}" for a, b in med.evaluated}
     assert set(ended) <= recorded                         # every result before the kill kept
 
 
