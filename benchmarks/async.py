@@ -29,15 +29,21 @@ surrogate on one more result. Run from the repository root::
     python benchmarks/async.py --seeds 1 --batch-timing
     python benchmarks/async.py --scheduler slurm --workers 2 --budget 16 --seeds 1
     python benchmarks/async.py --pick
+    python benchmarks/async.py --simulate branin ishigami friedman otl_circuit --seeds 3
+
+``--simulate`` compares only design quality, cheaply: the jobs run in this
+process and are reported in the order 8 workers would finish them.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import inspect
 import json
 import os
 import platform
+import statistics
 import sys
 import tempfile
 import textwrap
@@ -50,6 +56,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sampling import FUNCTIONS, make_parameters, reference_nrmse  # noqa: E402
 
 import medeq  # noqa: E402
+from medeq import _jobrunner  # noqa: E402
 from medeq.parameters import from_unit, to_unit  # noqa: E402
 
 SCRIPT = """\
@@ -153,6 +160,81 @@ def lhs_nrmse(name: str, n: int, seeds, test_unit, test_y) -> float:
                           for s in seeds]))
 
 
+class SimulatedClock(medeq.Scheduler):
+    """Runs function jobs in this process, reporting them in the order a real
+    cluster of ``workers`` would finish them: each takes the lognormal time its
+    sample gives (a simulated clock, so design quality is cheap to compare)."""
+
+    def __init__(self, workers: int, median: float, sigma: float):
+        self.workers, self.median, self.sigma = workers, median, sigma
+        self.clock, self.running, self.waiting = 0.0, [], []
+
+    @property
+    def capacity(self) -> int:
+        return self.workers
+
+    def submit(self, job):
+        self.waiting.append(job)
+        self._start()
+
+    def _start(self):
+        while self.waiting and len(self.running) < self.workers:
+            job = self.waiting.pop(0)
+            sample = np.asarray(json.loads((job.directory / "job.json").read_text())["sample"])
+            u = int(hashlib.sha1(sample.tobytes()).hexdigest()[:12], 16) / 16**12
+            z = statistics.NormalDist().inv_cdf(min(max(u, 1e-9), 1 - 1e-9))
+            self.running.append((self.clock + self.median * np.exp(self.sigma * z), job))
+
+    def completed(self, timeout=None):
+        if not self.running:
+            return []
+        self.running.sort(key=lambda item: item[0])
+        self.clock, job = self.running.pop(0)
+        _jobrunner.main(list(job.args[1:]))
+        self._start()
+        return [(job, medeq.schedulers.JobStatus(0))]
+
+    def cancel(self, jobs=None):
+        self.running, self.waiting = [], []
+
+
+def simulated(names, seeds, workers: int, budget: int, median: float, sigma: float) -> None:
+    """nRMSE of asynchronous designs (simulated clock) against batch mode, per function."""
+    print(f"simulated clock: {workers} workers, budget {budget} (10 d when 0)")
+    print(f"{'function':>12} {'seed':>4} {'async':>8} {'batch':>8} {'ratio':>6}")
+    ratios = {}
+    for name in names:
+        function, bounds = FUNCTIONS[name]
+        parameters = make_parameters(bounds)
+        n = budget or 10 * len(bounds)
+        rng = np.random.default_rng(12345)
+        test_unit = rng.random((2000, len(bounds)))
+        test_y = function(from_unit(test_unit, parameters))
+        pairs = []
+        for seed in seeds:
+            med = medeq.MED(parameters, seed=seed, verbose=0,
+                            scheduler=SimulatedClock(workers, median, sigma))
+            med.explore(SingleRow(function), budget=n, mode="async", save=False, verbose=0)
+            a = score(name, to_unit(med.evaluated, parameters), test_unit, test_y)
+            b = score(name, batch_design(name, workers, n, seed), test_unit, test_y)
+            pairs.append((a, b))
+            print(f"{name:>12} {seed:>4} {a:8.4f} {b:8.4f} {a / b:6.2f}", flush=True)
+        ratios[name] = np.mean([a for a, _ in pairs]) / np.mean([b for _, b in pairs])
+    print("summary: nRMSE async/batch (mean over seeds) " +
+          ", ".join(f"{k} {v:.3f}" for k, v in ratios.items()) +
+          f"; geometric mean {np.exp(np.mean(np.log(list(ratios.values())))):.3f} (target <= 1.05)")
+
+
+class SingleRow:
+    """``f(sample)`` for a vectorised test function (picklable)."""
+
+    def __init__(self, function):
+        self.function = function
+
+    def __call__(self, row):
+        return float(self.function(np.asarray(row)[None, :])[0])
+
+
 def pick_timings(workers: int, n: int = 500, d: int = 6, repeats: int = 7) -> dict:
     """Seconds to pick one sample with ``workers - 1`` in flight, and to condition on a result."""
     function, bounds = FUNCTIONS["hartmann6"]
@@ -190,9 +272,17 @@ def main(argv=None) -> None:
     parser.add_argument("--batch-timing", action="store_true",
                         help="also run batch mode with the sleeping jobs, to time it")
     parser.add_argument("--pick", action="store_true", help="only time the pick and conditioning")
+    parser.add_argument("--simulate", nargs="+", metavar="FUNCTION", choices=sorted(FUNCTIONS),
+                        help="only compare design quality, with a simulated clock, on these "
+                             "functions (budget 10 d unless --budget is given)")
     args = parser.parse_args(argv)
     print(f"# {platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"medeq {medeq.__version__}")
+    if args.simulate:
+        budget = args.budget if "--budget" in (argv or sys.argv) else 0
+        simulated(args.simulate, range(args.first_seed, args.first_seed + args.seeds), args.workers,
+                  budget, args.median, args.sigma)
+        return
     if args.pick:
         t = pick_timings(args.workers)
         print(f"pick 1 sample with {args.workers - 1} in flight, d=6, 500 results: "

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
-import sys
 import textwrap
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import numpy as np

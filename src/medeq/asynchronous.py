@@ -41,6 +41,7 @@ import numpy as np
 
 from .responses import Outcome
 from .schedulers.base import Job, finish_job, function_payload, prepare_job, saved_outcome
+from .scripts import job_id
 
 logger = logging.getLogger(__name__)
 
@@ -104,8 +105,6 @@ class JobMaker:
     """
 
     def __init__(self, med, f):
-        from .scripts import job_id
-
         self.job_id = job_id
         self.temporary = None
         if f is None:

@@ -30,7 +30,6 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import tomli_w
 
 from .progress import Progress
@@ -89,7 +88,8 @@ class ExplorationResult:
     n_new : int
         Results added by this call.
     batches : int
-        Batches evaluated by this call.
+        Batches evaluated by this call (asynchronous mode: blocks of results
+        between two refits, one epoch each).
     elapsed : float
         Seconds this call took (discovery included).
     uncertainty : float

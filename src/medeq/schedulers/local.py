@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Callable, Sequence
+from typing import Sequence
 
 from .base import Job, JobStatus, Scheduler, python_command
 
