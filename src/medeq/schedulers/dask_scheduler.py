@@ -124,8 +124,7 @@ class DaskScheduler(Scheduler):
         """Worker threads of the cluster now (the cores, before a default cluster starts)."""
         if self._client is None and self._client_arg is None:
             return os.cpu_count() or 1
-        workers = self.client.scheduler_info().get("workers", {})
-        return max(1, sum(int(w.get("nthreads", 1)) for w in workers.values()))
+        return max(1, sum(self.client.nthreads().values()))     # asks the scheduler now
 
     def close(self) -> None:
         """Close the client and the LocalCluster this scheduler started (if any)."""
