@@ -114,7 +114,7 @@ def test_local_reports_jobs_as_they_end_and_cancels(tmp_path):
 
 
 def test_run_jobs_is_built_on_submit_and_completed(tmp_path):
-    jobs = [job(tmp_path, f"j{i}", sleeper(0.1 * (3 - i))) for i in range(3)]
+    jobs = [job(tmp_path, f"j{i}", sleeper(2.0 * (2 - i))) for i in range(3)]
     order = []
     LocalScheduler(3).run_jobs(jobs, lambda index, status: order.append(index))
     assert order == [2, 1, 0]
