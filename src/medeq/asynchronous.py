@@ -41,7 +41,8 @@ import numpy as np
 
 from .responses import Outcome
 from .schedulers.base import Job, finish_job, function_payload, prepare_job, saved_outcome
-from .scripts import job_id
+from . import _jobrunner
+from .scripts import job_id, screen_outcomes, script_digest
 
 logger = logging.getLogger(__name__)
 
@@ -106,10 +107,11 @@ class JobMaker:
 
     def __init__(self, med, f):
         self.job_id = job_id
-        self.temporary = None
+        self.temporary = self.digest = None
         if f is None:
             self.root = Path(med.paths.outputs)
             self.mode, self.payload = "script", med.script.job_payload
+            self.digest = script_digest(med.script.path)    # results of this script text only
         else:
             payload = function_payload(f)
             if med.paths is not None:
@@ -127,10 +129,21 @@ class JobMaker:
     def make(self, sample: np.ndarray) -> Job | Outcome:
         """The job for ``sample``, or its outcome if a previous run left one on disk."""
         jid = self.job_id(sample)
-        previous = saved_outcome(self.root / jid)
+        previous = saved_outcome(self.root / jid, script_sha256=self.digest)
         if previous is not None:
             return previous
         return prepare_job(jid, self.root / jid, self.mode, self.payload(sample))
+
+    def screen(self, med, outcome: Outcome) -> Outcome:
+        """A script job's outcome, failed if its response does not have the form of
+        the campaign's earlier results (see :func:`medeq.scripts.screen_outcomes`)."""
+        if self.mode != "script" or outcome.failed or med.responses is None:
+            return outcome
+        screened = screen_outcomes({0: outcome}, med.response_names, med.responses.shape[1])[0]
+        if screened is not outcome and outcome.logs:       # rejected: never reuse it
+            _jobrunner.write_json(str(Path(outcome.logs) / _jobrunner.RESULT),
+                                  {"error": screened.error, "rejected_response": outcome.value})
+        return screened
 
     def close(self, failed: bool) -> None:
         if self.temporary is not None and not failed:
@@ -175,7 +188,7 @@ def explore_async(med, f, condition, state, log, progress, cancel_on_stop: bool 
             job = maker.make(sample)
             if isinstance(job, Outcome):
                 logger.info("reusing the result on disk for sample %s", maker.job_id(sample))
-                found.append((sample, job))
+                found.append((sample, maker.screen(med, job)))
                 continue
             scheduler.submit(job)
             flights[job] = (sample, time.monotonic())
@@ -274,7 +287,7 @@ def explore_async(med, f, condition, state, log, progress, cancel_on_stop: bool 
             for job, status in ended:
                 sample, began = flights.pop(job)
                 activity.durations.append(now - began)
-                found.append((sample, finish_job(job, status)))
+                found.append((sample, maker.screen(med, finish_job(job, status))))
             if reason is None:
                 submit_queued()                # the spare samples go out at once
             with med._saving_once():

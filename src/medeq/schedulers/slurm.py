@@ -132,6 +132,11 @@ class SlurmScheduler(Scheduler):
             self._cpus = _partition_cpus(self.sbatch_options.get("partition"))
         return self._cpus
 
+    @property
+    def time_limit(self):
+        """The ``time=`` sbatch option (SLURM's per-job limit), ``None`` if not given."""
+        return self.sbatch_options.get("time")
+
     def _scratch_root(self) -> str:
         return os.getcwd()   # compute nodes must see map()'s folder: use the shared cwd
 
