@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
+
 from .._jobrunner import write_json
 from .base import STDERR, STDOUT, Job, JobStatus, Scheduler, python_command
 
@@ -69,7 +71,8 @@ class SlurmScheduler(Scheduler):
     poll_interval : float
         Seconds between two ``squeue`` checks right after a change; while
         nothing changes the interval grows by half each time, up to
-        :data:`MAX_POLL` (or ``poll_interval`` if larger).
+        :data:`MAX_POLL`, or a tenth of the median job's time when that is
+        shorter (never below ``poll_interval``).
     job_name : str
         SLURM job name.
     max_parallel : int, optional
@@ -119,6 +122,8 @@ class SlurmScheduler(Scheduler):
         self._tasks: dict[Job, str] = {}          # job -> SLURM task id "ARRAY_INDEX"
         self._logs: dict[Job, Path] = {}          # job -> SLURM's own log of the task
         self._gone: dict[Job, float] = {}         # job -> when squeue stopped listing it
+        self._sent: dict[Job, float] = {}         # job -> when it was submitted (or adopted)
+        self._durations: list[float] = []         # submission to end of the finished jobs
         self._interval = self.poll_interval
         self._cpus: int | None = None
         self._submissions = 0
@@ -161,7 +166,7 @@ class SlurmScheduler(Scheduler):
                     if pause <= 0:
                         return []
                 time.sleep(pause)
-                self._interval = min(self._interval * 1.5, max(MAX_POLL, self.poll_interval))
+                self._interval = min(self._interval * 1.5, self._longest_pause())
         except BaseException:
             self.cancel()
             raise
@@ -175,11 +180,20 @@ class SlurmScheduler(Scheduler):
         for job in chosen:
             self._gone.pop(job, None)
             self._logs.pop(job, None)
+            self._sent.pop(job, None)
         if ids:
             subprocess.run(["scancel", *ids], capture_output=True, text=True)
             logger.warning("cancelled SLURM job(s) %s", " ".join(ids[:10]) + (" ..." if len(ids) > 10 else ""))
 
     # ---------------------------------------------------------------- internals
+    def _longest_pause(self) -> float:
+        """Back-off cap: :data:`MAX_POLL`, or a tenth of the median job's time if
+        shorter (short jobs would wait for the check), never below ``poll_interval``."""
+        cap = MAX_POLL
+        if self._durations:
+            cap = min(cap, 0.1 * float(np.median(self._durations)))
+        return max(cap, self.poll_interval)
+
     def _send(self) -> None:
         """Adopt the queued jobs SLURM still runs (resumed campaign); submit the others."""
         if not self._unsent:
@@ -199,6 +213,7 @@ class SlurmScheduler(Scheduler):
             if task is not None and queued is not None and task in queued:
                 logger.info("job %s still runs as SLURM task %s; collecting it", job.id, task)
                 self._tasks[job] = task
+                self._sent[job] = time.monotonic()
                 self._logs[job] = Path(recorded_logs.get(job) or job.directory)
             else:
                 fresh.append(job)
@@ -217,6 +232,7 @@ class SlurmScheduler(Scheduler):
         for index, job in enumerate(fresh):
             task = f"{array_id}_{index}"
             self._tasks[job] = task
+            self._sent[job] = time.monotonic()
             self._logs[job] = batch / f"task-{index}.log"
             write_json(str(job.directory / TASK_FILE), {"task": task, "log": str(self._logs[job])})
         self._interval = self.poll_interval
@@ -265,6 +281,7 @@ class SlurmScheduler(Scheduler):
                                          f"{self._logs.get(job)}")
             if status is not None:
                 del self._tasks[job]
+                self._durations.append(now - self._sent.pop(job, now))
                 self._gone.pop(job, None)
                 self._logs.pop(job, None)
                 ended.append((job, status))
