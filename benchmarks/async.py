@@ -50,6 +50,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import cloudpickle
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -190,7 +191,11 @@ class SimulatedClock(medeq.Scheduler):
             return []
         self.running.sort(key=lambda item: item[0])
         self.clock, job = self.running.pop(0)
-        _jobrunner.main(list(job.args[1:]))
+        payload = json.loads((job.directory / "job.json").read_text())
+        with open(payload["function"], "rb") as file:
+            function = cloudpickle.load(file)
+        response = function(np.asarray(payload["sample"], dtype=float))
+        _jobrunner.write_json(str(job.directory / _jobrunner.RESULT), {"response": response})
         self._start()
         return [(job, medeq.schedulers.JobStatus(0))]
 
