@@ -125,8 +125,9 @@ class CampaignRecord:
         return replace(self, equations=dict(equations))
 
     def append_epoch(self, points: np.ndarray, values: np.ndarray, variances: np.ndarray,
-                     origin: str, queue: np.ndarray) -> CampaignRecord:
-        """Add ``points`` with ``values`` and ``variances`` as a new epoch; ``queue`` stays queued."""
+                     origin: str, queue: np.ndarray, extend: bool = False) -> CampaignRecord:
+        """Add ``points`` with ``values`` and ``variances`` as a new epoch (``extend``:
+        grow the last epoch if it has the same origin); ``queue`` stays queued."""
         k = values.shape[1]
         if self.responses is not None and self.responses.shape[1] != k:
             raise ValueError(
@@ -145,8 +146,14 @@ class CampaignRecord:
             responses=responses,
             variances=measured,
             queue=np.asarray(queue, dtype=float).reshape(-1, self.evaluated.shape[1]),
-            epochs=(*self.epochs, Epoch(n, n + len(values), origin)),
+            epochs=self._epochs_with(n, len(values), origin, extend),
         )
+
+    def _epochs_with(self, n: int, count: int, origin: str, extend: bool) -> tuple[Epoch, ...]:
+        last = self.epochs[-1] if self.epochs else None
+        if extend and last is not None and last.end == n and last.origin == origin:
+            return (*self.epochs[:-1], Epoch(last.start, n + count, origin))
+        return (*self.epochs, Epoch(n, n + count, origin))
 
     def subset(self, indices: np.ndarray) -> CampaignRecord:
         """Only the evaluated rows ``indices`` (in order), epochs kept; no queue, no equations."""
