@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -58,6 +58,10 @@ class SearchSettings:
     constraints: dict | None = None
     nested_constraints: dict | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    #: Early stop: called with the search's current front as (expression,
+    #: mean squared error on the data the backend was given) pairs; the
+    #: search may end when it returns True (see ``discover_arrays``).
+    stop: Callable[[Sequence[tuple[sympy.Expr, float]]], bool] | None = None
 
 
 class Backend(ABC):

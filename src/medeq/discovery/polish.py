@@ -32,6 +32,7 @@ import numpy as np
 import sympy as sp
 
 from .expressions import complexity, constants, make_function, normalise_ratio
+from .noise import NoiseFloor
 
 logger = logging.getLogger(__name__)
 
@@ -72,14 +73,16 @@ class Fitness:
         The symbols standing for the columns of ``X``.
     """
 
-    def __init__(self, X: np.ndarray, y: np.ndarray, symbols: Sequence[sp.Symbol]):
+    def __init__(self, X: np.ndarray, y: np.ndarray, symbols: Sequence[sp.Symbol],
+                 noise: NoiseFloor | None = None):
         self.X = np.asarray(X, dtype=float)
         self.y = np.asarray(y, dtype=float)
         self.symbols = list(symbols)
         self.variance = float(np.var(self.y)) if len(self.y) else 0.0
-        scale = self.variance if self.variance > 0 else float(np.mean(self.y**2))
+        #: the noise floor of the data (zero noise: exact data).
+        self.noise = noise if noise is not None else NoiseFloor.of(self.y, 0.0)
         #: losses below this are numerically exact (rounding noise of the data).
-        self.floor = 1e-10 * scale if scale > 0 else 1e-300
+        self.floor = self.noise.numerical
 
     def loss(self, expr: sp.Expr) -> float:
         """Mean squared error of ``expr`` (``inf`` if not finite everywhere)."""
@@ -94,11 +97,12 @@ class Fitness:
     def accepts(self, new_loss: float, reference_loss: float) -> bool:
         """Whether ``new_loss`` is as good as ``reference_loss`` given the data.
 
-        Allowed increase: a likelihood-ratio margin (``4 / n`` relative, one
-        extra parameter at ~95 %) plus the numerical floor ``1e-10 var(y)``.
+        Allowed increase: the likelihood-ratio margin of one constant
+        (:meth:`NoiseFloor.margin`: ``chi2_1(95 %) * s2 / n`` with ``s2`` the
+        larger of the noise floor and ``reference_loss``) plus the numerical
+        floor ``1e-10 var(y)``.
         """
-        n = max(len(self.y), 1)
-        return new_loss <= reference_loss * (1 + 4.0 / n) + self.floor
+        return new_loss <= reference_loss + self.noise.margin(reference_loss)
 
 
 class Parametric:
@@ -206,29 +210,46 @@ def snap_constants(
     allow_pi: bool = True,
     max_refits: int = 6,
     deadline: float | None = None,
-) -> None:
-    """Fix constants of ``model`` to the simplest numbers the data supports.
+) -> float:
+    """Fix constants of ``model`` to the simplest numbers the data supports;
+    returns the loss the next step is judged against.
 
-    For each constant: zero (dropping a term) if the data accept it;
-    otherwise a "nice" number (:func:`nice_numbers`) if it is written with
-    fewer digits than the data require of the decimal value (integers, and
-    any number used as an exponent: one more digit allowed) and the loss
-    stays acceptable - as is, or, for the simplest rationals (cost <=
-    ``REFIT_COST``), after refitting the other constants (at most
-    ``max_refits`` refits).
+    For each constant (largest first): zero (dropping a term) if the data
+    accept it, as is or with the other constants refitted (backward
+    elimination: each step is a likelihood-ratio test against the current
+    equation, :meth:`Fitness.accepts`); otherwise a "nice" number
+    (:func:`nice_numbers`) if it is written with fewer digits than the data
+    require of the decimal value (integers, and any number used as an
+    exponent: one more digit allowed) and the loss stays acceptable - as is,
+    or, for the simplest rationals (cost <= ``REFIT_COST``), after refitting
+    the other constants (at most ``max_refits`` refits).
     """
-    accepts = lambda loss: model.fitness.accepts(loss, reference_loss)
+    current = [reference_loss]
+    accepts = lambda loss: model.fitness.accepts(loss, current[0])
     refits = max_refits
+    # Noisy data fit every spurious term a little: dropping one needs a refit.
+    drop_refits = len(model.values) if model.fitness.noise.noisy else 0
     powers = {power.exp for power in model.body.atoms(sp.Pow)}
     exponents = {i for i, p in enumerate(model.params) if p in powers}
+
+    def keep(i, trial, number, loss):
+        model.values, model.fixed[i] = trial, number
+        current[0] = max(current[0], loss)
+
     for i in np.argsort(-np.abs(model.values)):
         if deadline is not None and time.monotonic() > deadline:
-            return
+            break
         value = model.values[i]
         trial = model.values.copy()
         trial[i] = 0.0
-        if accepts(model.loss(trial)):
-            model.values, model.fixed[i] = trial, sp.Integer(0)
+        loss = model.loss(trial)
+        if not accepts(loss) and drop_refits > 0 and len(model.values) - len(model.fixed) > 1:
+            drop_refits -= 1
+            model.fixed[i] = sp.Integer(0)
+            trial, loss = model.refit(trial, max_nfev=50)
+            del model.fixed[i]
+        if accepts(loss):
+            keep(i, trial, sp.Integer(0), loss)
             continue
         needed = _digits_needed(model, i, accepts)
         exponent = i in exponents  # x**(1/2) reads better than x**0.5
@@ -245,8 +266,9 @@ def snap_constants(
                 trial, loss = model.refit(trial, max_nfev=50)
                 del model.fixed[i]
             if accepts(loss):
-                model.values, model.fixed[i] = trial, number
+                keep(i, trial, number, loss)
                 break
+    return current[0]
 
 
 def simplify(expr: sp.Expr, fitness: Fitness) -> sp.Expr:
@@ -340,7 +362,7 @@ def polish(
     if not math.isfinite(reference):
         return model.expression(), reference
     if not late():
-        snap_constants(model, reference, allow_pi, deadline=deadline)
+        reference = snap_constants(model, reference, allow_pi, deadline=deadline)
     if not late():
         snapped = model.expression()
         simpler = merge_numbers(simplify(snapped, fitness))
@@ -348,6 +370,6 @@ def polish(
         if simpler != snapped or len(constants(simpler)) < len(model.values) - len(model.fixed):
             model = Parametric(simpler, fitness)
             model.values, _ = model.refit()
-            snap_constants(model, reference, allow_pi, max_refits=2, deadline=deadline)
+            reference = snap_constants(model, reference, allow_pi, max_refits=2, deadline=deadline)
     final = round_constants(model, reference)
     return final, fitness.loss(final)

@@ -5,15 +5,22 @@ algebra is the reverse. Before the backend runs, two cheap generators
 propose equations that join its candidates (the hall of fame decides):
 
 - :func:`power_laws` - ``y = C * prod(x_i ** a_i)``: least squares of
-  ``ln|y|`` on ``ln x_i`` (positive inputs), exponents rounded to halves;
+  ``ln|y|`` on ``ln x_i`` (positive inputs), refined by least squares on
+  ``y`` itself; the exponents are snapped to the nearest simple rationals
+  (denominator <= ``EXPONENT_DENOMINATOR``) only when the data accept it
+  (:meth:`Fitness.accepts`, a likelihood-ratio test);
 - :func:`rational_functions` - ``t(y) = P(x) / Q(x)`` with polynomials
-  ``P``, ``Q`` of increasing degrees and ``t`` the identity or the square
-  (then ``y = sqrt(P/Q)``): the smallest singular vector of the linearised
-  system ``t(y) Q(x) - P(x) = 0``; the first (lowest-degree) exact solution
-  is kept, and nothing if none is exact.
+  ``P``, ``Q`` and ``t`` the identity or the square (then
+  ``y = sqrt(P/Q)``): the smallest singular vector of the linearised system
+  ``t(y) Q(x) - P(x) = 0`` starts a least-squares fit of all coefficients
+  on ``y``. Degree pairs are tried in order of their number of unknowns
+  (:func:`degree_pairs`); the first fit at the noise floor is kept.
 
-A generator only proposes equations the chosen operators can write (e.g. a
-square root needs ``sqrt`` or ``^``; rational functions need ``+ * /``).
+Every candidate is a least-squares fit and is kept only if it is at the
+noise floor of the data (:meth:`NoiseFloor.reached`, the test the hall of
+fame uses); on exact data that means exact. A generator only proposes
+equations the chosen operators can write (e.g. a square root needs ``sqrt``
+or ``^``; rational functions need ``+ * /``).
 """
 
 from __future__ import annotations
@@ -23,71 +30,118 @@ import logging
 import math
 import time
 from collections.abc import Sequence
+from fractions import Fraction
 
 import numpy as np
 import sympy as sp
 
 from .expressions import canonical_operator, normalise_ratio
+from .polish import Fitness, Parametric
 
 logger = logging.getLogger(__name__)
 
-#: Degree pairs (numerator, denominator) tried, simplest first.
-DEGREES = (
-    (1, 0), (0, 1), (1, 1), (2, 0), (0, 2), (1, 2), (2, 1), (2, 2), (3, 0), (3, 1),
-    (3, 2), (2, 3), (4, 0), (3, 3), (4, 2), (4, 4),
-)
-#: Relative residual below which a linear solution counts as exact.
-EXACT_RESIDUAL = 1e-9
+#: Highest degree of a numerator or denominator polynomial.
+MAX_DEGREE = 4
+#: Most unknowns of one rational-function system.
+MAX_UNKNOWNS = 300
 #: Rows per unknown needed before a system is attempted.
 ROWS_PER_UNKNOWN = 1.5
+#: Smallest singular value (relative) of an exact solution, and the gap to
+#: the next one below which that solution is not unique.
+NULL, UNIQUE = 1e-9, 1e3
+#: Largest denominator of a snapped power-law exponent.
+EXPONENT_DENOMINATOR = 3
+#: A linearised solution is refined by least squares only if its loss is
+#: within this factor of the floor's threshold (others are far from any fit).
+REFINE_WITHIN = 20.0
 
 
 def candidates(
     X: np.ndarray, y: np.ndarray, symbols: Sequence[sp.Symbol], operators: Sequence[str],
-    time_limit: float = 5.0,
+    time_limit: float = 5.0, fitness: Fitness | None = None,
 ) -> list[sp.Expr]:
-    """All generated candidates for ``y = f(X)`` expressible with ``operators``."""
+    """All generated candidates for ``y = f(X)`` expressible with ``operators``
+    and at the noise floor of ``fitness`` (default: exact data)."""
     ops = {canonical_operator(o) for o in operators}
-    found = power_laws(X, y, symbols, ops)
-    found += rational_functions(X, y, symbols, ops, time_limit=time_limit)
+    fitness = fitness or Fitness(X, y, symbols)
+    found = power_laws(X, y, symbols, ops, fitness)
+    found += rational_functions(X, y, symbols, ops, time_limit=time_limit, fitness=fitness)
     return found
 
 
-def power_laws(X: np.ndarray, y: np.ndarray, symbols: Sequence[sp.Symbol], ops: set[str]) -> list[sp.Expr]:
-    """``C * prod(x_i ** a_i)`` fitted in log space, exponents rounded to halves."""
+def degree_pairs(P: int, max_degree: int = MAX_DEGREE) -> list[tuple[int, int]]:
+    """(numerator, denominator) degrees for ``P`` inputs, fewest unknowns first
+    (ties: lower total degree, then lower denominator degree)."""
+    pairs = [(a, b) for a in range(max_degree + 1) for b in range(max_degree + 1) if a or b]
+    count = lambda d: math.comb(P + d, d)  # monomials of degree <= d
+    return sorted(pairs, key=lambda p: (count(p[0]) + count(p[1]), p[0] + p[1], p[1]))
+
+
+def _least_squares(expr: sp.Expr, fitness: Fitness) -> tuple[sp.Expr, float]:
+    """``expr`` with its float constants refitted by least squares on the data."""
+    model = Parametric(expr, fitness)
+    model.values, loss = model.refit()
+    return model.expression(), loss
+
+
+def power_laws(
+    X: np.ndarray, y: np.ndarray, symbols: Sequence[sp.Symbol], ops: set[str],
+    fitness: Fitness | None = None,
+) -> list[sp.Expr]:
+    """``C * prod(x_i ** a_i)`` at the noise floor: fitted in log space, then
+    by least squares on ``y``; exponents snapped to simple rationals where
+    the data accept it."""
+    fitness = fitness or Fitness(X, y, symbols)
     positive = [i for i in range(X.shape[1]) if np.all(X[:, i] > 0)]
-    if not positive or not "*" in ops or not (np.all(y > 0) or np.all(y < 0)):
+    if not positive or "*" not in ops or not (np.all(y > 0) or np.all(y < 0)):
         return []
     sign = 1.0 if y[0] > 0 else -1.0
-    A = np.column_stack([np.ones(len(y)), np.log(X[:, positive])])
+    logs = np.log(X[:, positive])
+    A = np.column_stack([np.ones(len(y)), logs])
     coefficients, *_ = np.linalg.lstsq(A, np.log(np.abs(y)), rcond=None)
-    halves = np.round(2 * coefficients[1:]) / 2
-    if np.all(halves == 0):
+    # Least squares on y itself (the log fit weights small values too much).
+    free = sp.Float(sign * math.exp(coefficients[0]))
+    for i, a in zip(positive, coefficients[1:]):
+        free *= symbols[i] ** sp.Float(float(a))
+    free, free_loss = _least_squares(free, fitness)
+    powers = {p.base: float(p.exp) for p in free.atoms(sp.Pow) if p.exp.is_Float}
+    exponents = np.array([powers.get(symbols[i], 0.0) for i in positive])
+    snapped = [Fraction(float(a)).limit_denominator(EXPONENT_DENOMINATOR) for a in exponents]
+    if all(f == 0 for f in snapped):
         return []
-    if np.any(halves < 0) and "/" not in ops:
+    if any(f < 0 for f in snapped) and "/" not in ops:
         return []
-    if np.any(halves % 1 != 0) and not ({"sqrt", "^"} & ops):
+    if any(f.denominator != 1 for f in snapped) and not ({"sqrt", "^"} & ops):
         return []
-    log_c = float(np.mean(np.log(np.abs(y)) - np.log(X[:, positive]) @ halves))
+    fixed = np.array([float(f) for f in snapped])
+    log_c = float(np.mean(np.log(np.abs(y)) - logs @ fixed))
     expr = sp.Float(sign * math.exp(log_c))
-    for i, a in zip(positive, halves):
-        if a:
-            expr *= symbols[i] ** sp.Rational(int(2 * a), 2)
+    for i, f in zip(positive, snapped):
+        if f:
+            expr *= symbols[i] ** sp.Rational(f.numerator, f.denominator)
+    expr, loss = _least_squares(expr, fitness)
+    if not fitness.accepts(loss, free_loss):
+        expr, loss = free, free_loss  # the data tell the exponents from simple rationals
+    if not fitness.noise.reached(loss, len(expr.atoms(sp.Float))):
+        return []
     return [expr]
 
 
 def rational_functions(
     X: np.ndarray, y: np.ndarray, symbols: Sequence[sp.Symbol], ops: set[str],
-    time_limit: float = 5.0,
+    time_limit: float = 5.0, fitness: Fitness | None = None,
 ) -> list[sp.Expr]:
-    """The lowest-degree exact ``t(y) = P(x)/Q(x)`` for ``t`` in (identity, square)."""
+    """The first ``t(y) = P(x)/Q(x)`` (``t`` the identity or the square), in
+    the order of :func:`degree_pairs`, whose least-squares fit is at the
+    noise floor."""
+    fitness = fitness or Fitness(X, y, symbols)
     if not {"+", "*"} <= ops:
         return []
     transforms = [("identity", y)]
     if ({"sqrt", "^"} & ops) and (np.all(y >= 0) or np.all(y <= 0)):
         transforms.append(("square", y**2))
     start = time.monotonic()
-    for numerator, denominator in DEGREES:  # both transforms, simplest degrees first
+    for numerator, denominator in degree_pairs(X.shape[1]):  # both transforms, fewest unknowns first
         if denominator and "/" not in ops:
             continue
         for name, target in transforms:
@@ -98,8 +152,15 @@ def rational_functions(
                 continue
             if name == "square":
                 expr = sp.sqrt(expr) if np.all(y >= 0) else -sp.sqrt(expr)
-            logger.info("rational %s fit of degrees (%d, %d): %s", name, numerator, denominator, expr)
-            return [expr]  # exact: higher degrees or other transforms add nothing
+            k = len(expr.atoms(sp.Float))
+            loss = fitness.loss(expr)
+            if not loss <= REFINE_WITHIN * fitness.noise.threshold(k):
+                continue
+            if not fitness.noise.reached(loss, k):
+                expr, loss = _least_squares(expr, fitness)
+            if fitness.noise.reached(loss, k):
+                logger.info("rational %s fit of degrees (%d, %d): %s", name, numerator, denominator, expr)
+                return [expr]  # at the floor: higher degrees or other transforms add nothing
     return []
 
 
@@ -120,7 +181,7 @@ def _solve(X, t, symbols, numerator: int, denominator: int) -> sp.Expr | None:
     P = X.shape[1]
     top, bottom = _monomials(P, numerator), _monomials(P, denominator)
     unknowns = len(top) + len(bottom)
-    if len(t) < ROWS_PER_UNKNOWN * unknowns or unknowns > 300:
+    if len(t) < ROWS_PER_UNKNOWN * unknowns or unknowns > MAX_UNKNOWNS:
         return None
     # Inputs scaled to order one for conditioning; undone in the expression.
     scale = np.sqrt(np.mean(X**2, axis=0))
@@ -138,8 +199,8 @@ def _solve(X, t, symbols, numerator: int, denominator: int) -> sp.Expr | None:
     if np.any(norms == 0) or not np.all(np.isfinite(M)):
         return None
     _, singular, vt = np.linalg.svd(M / norms, full_matrices=False)
-    if singular[-1] > EXACT_RESIDUAL * singular[0] or (len(singular) > 1 and singular[-2] < 1e3 * singular[-1]):
-        return None  # no exact solution, or not a unique one at these degrees
+    if len(singular) > 1 and singular[-2] < UNIQUE * singular[-1] and singular[-1] < NULL * singular[0]:
+        return None  # an exact solution, but not a unique one: the degrees are too high
     w = vt[-1] / norms
     q, p = w[: len(bottom)], w[len(bottom):]
     pivot = q[np.argmax(np.abs(q))]
