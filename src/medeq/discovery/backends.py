@@ -59,9 +59,11 @@ class SearchSettings:
     nested_constraints: dict | None = None
     options: dict[str, Any] = field(default_factory=dict)
     #: Early stop: called with the search's current front as (expression,
-    #: mean squared error on the data the backend was given) pairs; the
-    #: search may end when it returns True (see ``discover_arrays``).
-    stop: Callable[[Sequence[tuple[sympy.Expr, float]]], bool] | None = None
+    #: mean squared error on the data the backend was given) pairs, returns
+    #: the complexity of the simplest equation at the noise floor (``None``:
+    #: none is); the search may end once that stops getting simpler (see
+    #: ``discover_arrays``).
+    stop: Callable[[Sequence[tuple[sympy.Expr, float]]], int | None] | None = None
 
 
 class Backend(ABC):

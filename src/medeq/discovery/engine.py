@@ -25,18 +25,27 @@ loss is statistically indistinguishable from that noise
 (:meth:`.NoiseFloor.reached`); ``HallOfFame.best`` is the simplest equation at
 the floor, and that equation is always kept in the hall of fame.
 
-With ``early_stop=True`` (default) the search stops once one of its
-candidates has reached the floor and one more round of the search
-(``operon.CHUNK`` generations) has been given to find anything simpler;
-polishing then picks the simplest equation at the floor. A search whose
+With ``early_stop=True`` (default) the search stops at its first check
+(every ``operon.CHUNK`` generations) where one of its candidates, or a
+linear-algebra seed, has reached the floor (lowered first to what the
+search's most accurate candidate attains, :meth:`.NoiseFloor.consistent`): the search has had that round
+to find anything simpler, and polishing then picks the simplest equation at
+the floor. A search whose
 candidates are all far from the floor is never stopped early: it runs its
 budget. With ``early_stop=False`` the whole budget is always spent. The
 linear-algebra seeds follow the same rule: a seed at the floor gives the
 search only ``EXACT_SEARCH_SHARE`` of the budget (for simpler equations).
 
+After the search, the floor is lowered to what the most accurate candidate
+attains (:meth:`.NoiseFloor.consistent`: data are no noisier than an
+equation that fits them), so an overestimated floor (e.g. a surrogate fitted
+to a few dozen samples of a hard function) cannot excuse a poor equation.
+
 Polishing candidates are chosen across complexities: the simplest raw
 candidates near the floor first (so a simple law found early is never
 crowded out by more accurate fits of the noise), then the most accurate.
+They are polished simplest first; once one is at the floor, the rest are
+only rounded.
 """
 
 from __future__ import annotations
@@ -56,7 +65,7 @@ from .backends import SearchSettings, get_backend
 from .equations import HallOfFame, pareto_front
 from .expressions import complexity, parse, symbols_for, to_string
 from .noise import NoiseFloor, estimate_noise_variance
-from .polish import Fitness, polish
+from .polish import Fitness, polish, unfold_differences
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +80,8 @@ POLISH_DEADLINE = 0.9
 EXACT_SEARCH_SHARE = 0.2
 #: Raw candidates within this factor of the floor's threshold are polished first.
 NEAR_FLOOR = 2.0
+#: Most seconds of polishing for one candidate.
+CANDIDATE_SECONDS = 4.0
 #: Candidates more accurate than those near the floor that are polished too.
 ABOVE_FLOOR = 4
 #: Time limit of the linear-algebra candidates (or 15 % of the budget if more).
@@ -172,34 +183,57 @@ def discover_arrays(
     scaled = [sp.Dummy(f"z{i}") for i in used]
 
     candidates = [sp.Float(float(np.mean(y)))]
-    at_floor = False
+    at_floor, seeded_at_floor = False, []
     if linear_seeds:
         limit = SEED_SECONDS if settings.timeout is None else max(SEED_SECONDS, 0.15 * settings.timeout)
         seeded = seeds.candidates(X[:, used], y, [symbols[i] for i in used], operators, limit,
                                   fitness=Fitness(X[:, used], y, [symbols[i] for i in used], floor))
         candidates += seeded
-        at_floor = any(floor.reached(fitness.loss(e), len(e.atoms(sp.Float))) for e in seeded)
+        seeded_at_floor = [e for e in seeded if floor.reached(fitness.loss(e), len(e.atoms(sp.Float)))]
+        at_floor = bool(seeded_at_floor)
     search_settings = settings
     if settings.timeout is not None:
         share = EXACT_SEARCH_SHARE if at_floor else SEARCH_SHARE
         elapsed = time.monotonic() - started
         search_settings = replace(settings, timeout=max(1.0, share * settings.timeout - elapsed))
     if early_stop:
-        def reached(front: Sequence[tuple[sp.Expr, float]]) -> bool:
-            return any(floor.reached(mse * scale_y**2, len(expr.atoms(sp.Float))) for expr, mse in front)
+        seed_size = min((complexity(e) for e in seeded_at_floor), default=None)
+
+        def reached(front: Sequence[tuple[sp.Expr, float]]) -> int | None:
+            """Complexity of the simplest equation at the floor (None: none is)."""
+            fits = [(mse * scale_y**2, len(expr.atoms(sp.Float))) for expr, mse in front]
+            current = floor.consistent(fits)  # no noisier than the best fit says
+            sizes = [complexity(expr) for (expr, _), (loss, k) in zip(front, fits) if current.reached(loss, k)]
+            if seed_size is not None:
+                sizes.append(seed_size)
+            return min(sizes, default=None)
 
         search_settings = replace(search_settings, stop=reached)
     raw = engine.search(X[:, used] / scale_x, y / scale_y, scaled, search_settings)
     back = {z: symbols[i] / sp.Float(s) for z, i, s in zip(scaled, used, scale_x)}
     candidates += [sp.Float(scale_y) * expr.xreplace(back) for expr in raw]
+    if {"sin", "cos"} & set(operators):
+        unfolded = [unfold_differences(expr, X, symbols) for expr in candidates]
+        candidates += [u for u, e in zip(unfolded, candidates) if u is not e]
     logger.info("%s search: %d candidates in %.1f s", backend, len(candidates), time.monotonic() - started)
 
+    # The data are no noisier than the most accurate candidate says.
+    floor = floor.consistent([(fitness.loss(e), len(e.atoms(sp.Float))) for e in candidates])
+    fitness = Fitness(X, y, symbols, floor)
     allow_pi = "pi" not in names
     polished = []
     deadline = None if settings.timeout is None else started + POLISH_DEADLINE * settings.timeout
-    for expr in _front_candidates(candidates, fitness, floor):
+    chosen, near_floor = _front_candidates(candidates, fitness, floor)
+    settled = False  # a polished equation is at the floor
+    for expr in sorted(chosen, key=complexity):  # simplest first
         tick = time.monotonic()
-        clean, _ = polish(expr, fitness, allow_pi=allow_pi, deadline=deadline)
+        # Once a polished equation is at the floor, the other candidates (more
+        # complex, or fits of the noise) are only rounded; any candidate gets
+        # at most CANDIDATE_SECONDS of polishing.
+        skip = settled or (near_floor and not any(expr is e for e in near_floor))
+        limit = tick if skip else tick + CANDIDATE_SECONDS
+        clean, _ = polish(expr, fitness, allow_pi=allow_pi,
+                          deadline=limit if deadline is None else min(deadline, limit))
         logger.debug("polished in %.2f s: %s -> %s", time.monotonic() - tick, expr, clean)
         clean = parse(to_string(clean, names), names)  # exactly what its text reads back to
         if complexity(clean) > settings.maxsize:
@@ -208,7 +242,9 @@ def discover_arrays(
             continue
         if not constraint_checks.expressible(clean, operators):
             continue
-        polished.append((clean, fitness.loss(clean)))
+        loss = fitness.loss(clean)
+        settled = settled or floor.reached(loss, len(clean.atoms(sp.Float)))
+        polished.append((clean, loss))
     logger.info("polished %d equations in %.1f s", len(polished), time.monotonic() - started)
     return pareto_front(polished, names, parsimony=parsimony, noise=floor)
 
@@ -240,10 +276,14 @@ def _power_of_ten(values: np.ndarray) -> float:
     return float(10.0 ** round(math.log10(rms)))
 
 
-def _front_candidates(candidates: Sequence[sp.Expr], fitness: Fitness, floor: NoiseFloor) -> list[sp.Expr]:
-    """Unique candidates on the (complexity, loss) Pareto front to polish:
-    the simplest near the noise floor first (within ``NEAR_FLOOR`` times its
-    threshold; at most half of ``MAX_POLISHED``), then the most accurate.
+def _front_candidates(
+    candidates: Sequence[sp.Expr], fitness: Fitness, floor: NoiseFloor
+) -> tuple[list[sp.Expr], list[sp.Expr]]:
+    """Unique candidates on the (complexity, loss) Pareto front to polish, and
+    those of them near the floor: the simplest near the noise floor first
+    (within ``NEAR_FLOOR`` times its threshold; at most half of
+    ``MAX_POLISHED``), then the most accurate (``ABOVE_FLOOR`` of them if
+    some are near the floor).
 
     Losses are clamped at the numerical floor so that, among exact fits,
     only the simplest is kept.
@@ -267,4 +307,4 @@ def _front_candidates(candidates: Sequence[sp.Expr], fitness: Fitness, floor: No
     # of the noise: a few show the trade-off, polishing them all is wasted time.
     others = MAX_POLISHED - len(chosen) if not chosen else ABOVE_FLOOR
     chosen += [e for e, _ in front[::-1] if not any(e is c for c in chosen)][:others]
-    return chosen
+    return chosen, near[: MAX_POLISHED // 2]

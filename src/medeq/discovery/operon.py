@@ -22,9 +22,9 @@ How ``discover``'s arguments map onto Operon
   not improved by 1 % in ``PATIENCE`` checks, and Operon is restarted with a
   new seed, until the budget is spent, ``restarts`` runs were made, or an
   exact fit was found (normalised MSE below ``stop_nmse``, default 1e-11),
-  or - early stop - the engine's ``stop`` test (an equation at the noise
-  floor) held for two checks in a row (the second check gives the run
-  ``CHUNK`` more generations to find something simpler).
+  or - early stop - the engine's ``stop`` test found an equation at the
+  noise floor and the next ``STOP_CHECKS - 1`` checks found nothing simpler
+  at the floor.
   Without a budget a single run is made unless ``restarts`` says otherwise.
 - ``parsimony``, ``constraints``, ``nested_constraints``: applied to the
   candidate equations by the engine (:mod:`medeq.discovery.engine`).
@@ -59,7 +59,8 @@ CHUNK = 10
 #: ``STALL_IMPROVEMENT`` in the best normalised MSE.
 PATIENCE = 4
 STALL_IMPROVEMENT = 0.01
-#: Early stop after this many consecutive checks with an equation at the floor.
+#: Early stop after this many consecutive checks whose simplest equation at
+#: the floor is no simpler than the previous check's.
 STOP_CHECKS = 2
 
 #: SymbolicRegressor parameters set from ``discover``'s own arguments.
@@ -174,7 +175,7 @@ class OperonBackend(Backend):
         start = time.monotonic()
         found: dict[str, sp.Expr] = {}
         bar = _progress_bar(settings)
-        runs, best, reached = 0, math.inf, 0
+        runs, best, reached, simplest = 0, math.inf, 0, None
         while runs < restarts and best >= control["stop_nmse"] and reached < STOP_CHECKS:
             runs += 1
             regressor, generations, run_best, stale = None, 0, math.inf, 0
@@ -203,7 +204,12 @@ class OperonBackend(Backend):
                 front, scored = {}, []
                 chunk_best = _collect(regressor, symbols, front, scored) / variance
                 if settings.stop is not None:
-                    reached = reached + 1 if settings.stop(scored) else 0
+                    size = settings.stop(scored)
+                    if size is None:
+                        reached = 0
+                    else:
+                        reached = reached + 1 if simplest is not None and size >= simplest else 1
+                        simplest = size if simplest is None else min(simplest, size)
                 if bar is not None:
                     bar.update(chunk)
                     bar.set_postfix(run=runs, best_nmse=f"{min(best, chunk_best):.3g}")

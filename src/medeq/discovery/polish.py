@@ -10,7 +10,8 @@ the best refitted loss (:meth:`Fitness.accepts`). The steps, in order:
    number the data supports: 0 (dropping the term), integers, small
    rationals ``p/q`` (``|p|, q <= 12``), and those times ``pi``, ``1/pi``,
    ``pi**2``, ``sqrt(pi)``, ``sqrt(2)``, ``sqrt(3)``, ``sqrt(2*pi)`` or their
-   inverses - only when it is written with fewer digits than the data
+   inverses - only when it is written with at most ``SPARE_DIGITS`` more
+   digits than the data
    require of the decimal value (the simplest rationals may have the other
    constants refitted around them);
 3. :func:`simplify` - sympy simplification (with positive symbols where the
@@ -23,6 +24,7 @@ the best refitted loss (:meth:`Fitness.accepts`). The steps, in order:
 from __future__ import annotations
 
 import logging
+import itertools
 import math
 import time
 from collections.abc import Sequence
@@ -40,16 +42,26 @@ logger = logging.getLogger(__name__)
 #: with the complexity cost charged for each.
 _BASES = (
     (sp.Integer(1), 0), (sp.pi, 1), (1 / sp.pi, 1), (sp.pi**2, 2), (1 / sp.pi**2, 2),
-    (sp.sqrt(sp.pi), 2), (1 / sp.sqrt(sp.pi), 2), (sp.sqrt(2), 1), (sp.sqrt(3), 1),
+    (sp.sqrt(sp.pi), 2), (1 / sp.sqrt(sp.pi), 2), (sp.sqrt(2), 2), (sp.sqrt(3), 2),
     (sp.sqrt(2 * sp.pi), 2), (1 / sp.sqrt(2 * sp.pi), 2),
 )
 
 #: Largest numerator of a simple fraction or multiple of pi, sqrt(2), ...
 MAX_NUMERATOR = 12
+#: Largest numerator or denominator of a rational multiple of pi, sqrt(2), ...
+MAX_IRRATIONAL_TERM = 8
 
 #: Only rationals this simple (digits) are tried with the other constants
 #: refitted around them; other numbers must fit as they are.
 REFIT_COST = 2
+
+#: Terms tried for dropping with the other constants refitted, on exact data
+#: (on noisy data: every constant).
+EXACT_DROP_REFITS = 2
+
+#: A nice number may cost this many digits more than the data require of the
+#: decimal value (3*pi/2 for 4.7 when two digits are all the data support).
+SPARE_DIGITS = 1
 
 #: What sympy's rewrites raise on expressions they cannot handle (skipped).
 _SYMPY_FAILURES = (TypeError, ValueError, NotImplementedError, RecursionError, sp.PolynomialError)
@@ -181,6 +193,8 @@ def nice_numbers(value: float, allow_pi: bool = True, tolerance: float = 1e-2) -
             continue
         if (fraction.denominator > 1 or cost) and abs(fraction.numerator) > MAX_NUMERATOR:
             continue  # 392*sqrt(2) or 68/7 are not "simple"
+        if cost and max(abs(fraction.numerator), fraction.denominator) > MAX_IRRATIONAL_TERM:
+            continue  # nor is 7*sqrt(2)/9 (1.09994), which would pass for 1.1
         error = abs(ratio - float(fraction)) / abs(ratio)
         if error > tolerance:
             continue
@@ -218,9 +232,9 @@ def snap_constants(
     accept it, as is or with the other constants refitted (backward
     elimination: each step is a likelihood-ratio test against the current
     equation, :meth:`Fitness.accepts`); otherwise a "nice" number
-    (:func:`nice_numbers`) if it is written with fewer digits than the data
-    require of the decimal value (integers, and any number used as an
-    exponent: one more digit allowed) and the loss stays acceptable - as is,
+    (:func:`nice_numbers`) if it is written with at most ``SPARE_DIGITS``
+    more digits than the data require of the decimal value (any number used
+    as an exponent: one more) and the loss stays acceptable - as is,
     or, for the simplest rationals (cost <= ``REFIT_COST``), after refitting
     the other constants (at most ``max_refits`` refits).
     """
@@ -228,7 +242,7 @@ def snap_constants(
     accepts = lambda loss: model.fitness.accepts(loss, current[0])
     refits = max_refits
     # Noisy data fit every spurious term a little: dropping one needs a refit.
-    drop_refits = len(model.values) if model.fitness.noise.noisy else 0
+    drop_refits = len(model.values) if model.fitness.noise.noisy else EXACT_DROP_REFITS
     powers = {power.exp for power in model.body.atoms(sp.Pow)}
     exponents = {i for i, p in enumerate(model.params) if p in powers}
 
@@ -255,7 +269,7 @@ def snap_constants(
         exponent = i in exponents  # x**(1/2) reads better than x**0.5
         for number, cost in nice_numbers(value, allow_pi):
             allowance = needed + exponent
-            if cost > allowance or (cost == allowance and not (number.is_Integer or exponent)):
+            if cost > allowance + SPARE_DIGITS:
                 continue
             trial = model.values.copy()
             trial[i] = float(number)
@@ -313,6 +327,64 @@ def simplify(expr: sp.Expr, fitness: Fitness) -> sp.Expr:
         if np.allclose(values, reference, rtol=1e-9, atol=1e-12 * (np.max(np.abs(reference)) + 1e-300)):
             best, best_size = candidate, candidate_size
     return best
+
+
+def unfold_differences(expr: sp.Expr, X: np.ndarray, symbols: Sequence[sp.Symbol]) -> sp.Expr:
+    """Products hidden in sums of cosines (or sines), made explicit.
+
+    A search that lacks the product ``x * sin(w)`` can write it as
+    ``c*cos(w) - c*cos(w + d*x)`` with a tiny ``d`` and a huge ``c``, or as
+    ``c*cos(e*x - w) - c*cos(e*x + w)``. Two terms ``c1*f(a) + c2*f(b)``
+    (``f`` cos or sin, ``|c2| ~ |c1|``) are rewritten as a product by the
+    sum-to-product identities (``cos a - cos b = -2 sin((a+b)/2) sin((a-b)/2)``,
+    ...), and a factor whose argument stays below ``SMALL_ANGLE`` on the data
+    ``X`` is linearised (``sin u -> u``, ``cos u -> 1``). The result is only a
+    candidate: its constants are refitted and the data decide.
+    """
+    if not expr.args:
+        return expr
+    args = [unfold_differences(a, X, symbols) for a in expr.args]
+    expr = expr.func(*args) if args != list(expr.args) else expr
+    if not expr.is_Add:
+        return expr
+    terms = list(expr.args)
+    for i, j in itertools.combinations(range(len(terms)), 2):
+        found = _sum_to_product(terms[i], terms[j], X, symbols)
+        if found is not None:
+            rest = [t for k, t in enumerate(terms) if k not in (i, j)]
+            return sp.Add(found, *rest)
+    return expr
+
+
+#: Largest |angle| on the data for which :func:`unfold_differences` linearises.
+SMALL_ANGLE = 0.6
+
+
+def _sum_to_product(first, second, X, symbols):
+    c1, f1 = first.as_coeff_Mul()
+    c2, f2 = second.as_coeff_Mul()
+    if not (isinstance(f1, (sp.cos, sp.sin)) and type(f1) is type(f2)) or c1 == 0:
+        return None
+    if abs(abs(float(c1)) - abs(float(c2))) > 1e-2 * abs(float(c1)):
+        return None
+    a, b = f1.args[0], f2.args[0]
+    half_sum, half_difference = sp.expand((a + b) / 2), sp.expand((a - b) / 2)
+    same = float(c1) * float(c2) > 0
+    if isinstance(f1, sp.cos):
+        product = (2 * sp.cos(half_sum) * sp.cos(half_difference) if same
+                   else -2 * sp.sin(half_sum) * sp.sin(half_difference))
+    else:
+        product = (2 * sp.sin(half_sum) * sp.cos(half_difference) if same
+                   else 2 * sp.cos(half_sum) * sp.sin(half_difference))
+    small = {}
+    for factor in sp.Mul.make_args(product):
+        if isinstance(factor, (sp.sin, sp.cos)) and factor.args[0].free_symbols:
+            values = make_function(factor.args[0], symbols)(X)
+            if np.all(np.isfinite(values)) and np.max(np.abs(values)) <= SMALL_ANGLE:
+                small[factor] = factor.args[0] if isinstance(factor, sp.sin) else sp.Integer(1)
+    if not small:
+        return None  # a product of two full cosines is no simpler than their sum
+    return c1 * product.xreplace(small)
 
 
 def round_constants(model: Parametric, reference_loss: float) -> sp.Expr:
