@@ -81,7 +81,7 @@ EXACT_SEARCH_SHARE = 0.2
 #: Raw candidates within this factor of the floor's threshold are polished first.
 NEAR_FLOOR = 2.0
 #: Most seconds of polishing for one candidate.
-CANDIDATE_SECONDS = 4.0
+CANDIDATE_SECONDS = 10.0
 #: Candidates more accurate than those near the floor that are polished too.
 ABOVE_FLOOR = 4
 #: Time limit of the linear-algebra candidates (or 15 % of the budget if more).

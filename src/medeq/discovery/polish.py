@@ -413,6 +413,15 @@ def merge_numbers(expr: sp.Expr) -> sp.Expr:
         if len(numbers) > 1 and any(a.has(sp.Float) for a in numbers):
             value = sp.Float(float(expr.func(*numbers).evalf()))
             return expr.func(value, *[a for a in args if a.free_symbols])
+    if expr.is_Mul:
+        # c*x*(a*u + b*v) has one constant too many: c goes into the sum.
+        numbers = [a for a in args if not a.free_symbols]
+        sums = [a for a in args if a.is_Add]
+        if (len(numbers) == 1 and numbers[0].has(sp.Float) and len(sums) == 1
+                and all(t.as_coeff_Mul()[0].has(sp.Float) for t in sums[0].args)):
+            rest = [a for a in args if a is not numbers[0] and a is not sums[0]]
+            spread = sp.Add(*[numbers[0] * t for t in sums[0].args])
+            return sp.Mul(merge_numbers(spread), *rest)
     return expr.func(*args)
 
 
