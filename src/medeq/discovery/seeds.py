@@ -44,6 +44,11 @@ logger = logging.getLogger(__name__)
 MAX_DEGREE = 4
 #: Most unknowns of one rational-function system.
 MAX_UNKNOWNS = 300
+#: Most coefficients refined by nonlinear least squares (costly beyond).
+MAX_REFINED = 40
+#: Reweighted linearised solves (Sanathanan-Koerner: divide the residual
+#: ``t Q - P`` by the previous ``Q``, so it approaches the error in ``t``).
+REWEIGHTS = 2
 #: Rows per unknown needed before a system is attempted.
 ROWS_PER_UNKNOWN = 1.5
 #: Smallest singular value (relative) of an exact solution, and the gap to
@@ -138,7 +143,9 @@ def rational_functions(
     if not {"+", "*"} <= ops:
         return []
     transforms = [("identity", y)]
-    if ({"sqrt", "^"} & ops) and (np.all(y >= 0) or np.all(y <= 0)):
+    # y = +-sqrt(P/Q): y of one sign, up to the noise (3 standard deviations).
+    spread = 3 * math.sqrt(fitness.noise.variance)
+    if ({"sqrt", "^"} & ops) and (np.all(y >= -spread) or np.all(y <= spread)):
         transforms.append(("square", y**2))
     start = time.monotonic()
     for numerator, denominator in degree_pairs(X.shape[1]):  # both transforms, fewest unknowns first
@@ -147,21 +154,68 @@ def rational_functions(
         for name, target in transforms:
             if time.monotonic() - start > time_limit:
                 return []
-            expr = _solve(X, target, symbols, numerator, denominator)
-            if expr is None:
-                continue
-            if name == "square":
-                expr = sp.sqrt(expr) if np.all(y >= 0) else -sp.sqrt(expr)
-            k = len(expr.atoms(sp.Float))
-            loss = fitness.loss(expr)
-            if not loss <= REFINE_WITHIN * fitness.noise.threshold(k):
-                continue
-            if not fitness.noise.reached(loss, k):
-                expr, loss = _least_squares(expr, fitness)
-            if fitness.noise.reached(loss, k):
+            if denominator == 0:  # a polynomial: ordinary least squares, then drop unneeded terms
+                if len(y) < ROWS_PER_UNKNOWN * math.comb(X.shape[1] + numerator, numerator):
+                    continue
+                expr = _backward_elimination(X, y, target, symbols, numerator, name, fitness)
+                loss = fitness.loss(expr)
+            else:
+                k = len(_monomials(X.shape[1], numerator)) + len(_monomials(X.shape[1], denominator)) - 1
+                limit = REFINE_WITHIN * fitness.noise.threshold(k)
+
+                def close(values, name=name):
+                    if name == "square":
+                        values = np.sign(np.mean(y)) * np.sqrt(np.clip(values, 0, None))
+                    loss = float(np.mean((values - y) ** 2))
+                    return math.isfinite(loss) and loss <= limit
+
+                expr = _solve(X, target, symbols, numerator, denominator, accept=close)
+                if expr is None:
+                    continue
+                if name == "square":
+                    expr = sp.sqrt(expr) if np.mean(y) >= 0 else -sp.sqrt(expr)
+                loss = fitness.loss(expr)
+                if not loss <= REFINE_WITHIN * fitness.noise.threshold(len(expr.atoms(sp.Float))):
+                    continue
+                if not fitness.noise.reached(loss, k) and k <= MAX_REFINED:
+                    expr, loss = _least_squares(expr, fitness)
+            if fitness.noise.reached(loss, len(expr.atoms(sp.Float))):
                 logger.info("rational %s fit of degrees (%d, %d): %s", name, numerator, denominator, expr)
                 return [expr]  # at the floor: higher degrees or other transforms add nothing
     return []
+
+
+def _backward_elimination(X, y, target, symbols, degree: int, name: str, fitness: Fitness) -> sp.Expr:
+    """The polynomial ``t(y) = P(x)`` of ``degree`` fitted by ordinary least
+    squares, its monomials dropped one at a time (the one that costs least
+    first) while each step passes :meth:`Fitness.accepts` (a likelihood-ratio
+    test on ``y``, against the current polynomial) or leaves the polynomial
+    at the noise floor."""
+    exponents = _monomials(X.shape[1], degree)
+    scale = np.sqrt(np.mean(X**2, axis=0))
+    scale[scale == 0] = 1.0
+    A = np.column_stack([np.prod((X / scale) ** np.array(e), axis=1) for e in exponents])
+    sign = 1.0 if np.mean(y) >= 0 else -1.0
+    to_y = (lambda t: t) if name == "identity" else (lambda t: sign * np.sqrt(np.clip(t, 0, None)))
+
+    def fit(columns):
+        coefficients, *_ = np.linalg.lstsq(A[:, columns], target, rcond=None)
+        return coefficients, float(np.mean((to_y(A[:, columns] @ coefficients) - y) ** 2))
+
+    active = list(range(len(exponents)))
+    coefficients, current = fit(active)
+    while len(active) > 1:
+        trials = [(fit([c for c in active if c != j]), j) for j in active]
+        (best_coefficients, loss), dropped = min(trials, key=lambda trial: trial[0][1])
+        if not (fitness.accepts(loss, current) or fitness.noise.reached(loss, len(active) - 1)):
+            break
+        active.remove(dropped)
+        coefficients, current = best_coefficients, max(current, loss)
+    z = [s / sp.Float(float(c)) for s, c in zip(symbols, scale)]
+    polynomial = sp.Add(*[sp.Float(float(c)) * sp.Mul(*[zi**e for zi, e in zip(z, exponents[j])])
+                          for c, j in zip(coefficients, active)])
+    polynomial = sp.expand(polynomial)
+    return polynomial if name == "identity" else sign * sp.sqrt(polynomial)
 
 
 def _monomials(P: int, degree: int) -> list[tuple[int, ...]]:
@@ -176,8 +230,10 @@ def _monomials(P: int, degree: int) -> list[tuple[int, ...]]:
     return out
 
 
-def _solve(X, t, symbols, numerator: int, denominator: int) -> sp.Expr | None:
-    """Exact ``t = P/Q`` of the given degrees, or ``None``."""
+def _solve(X, t, symbols, numerator: int, denominator: int, accept=None) -> sp.Expr | None:
+    """The linearised least-squares ``t = P/Q`` of the given degrees, or
+    ``None`` (no unique solution, or ``accept(values of P/Q)`` is False:
+    checked before the expression is built, which is the costly part)."""
     P = X.shape[1]
     top, bottom = _monomials(P, numerator), _monomials(P, denominator)
     unknowns = len(top) + len(bottom)
@@ -202,9 +258,22 @@ def _solve(X, t, symbols, numerator: int, denominator: int) -> sp.Expr | None:
     if len(singular) > 1 and singular[-2] < UNIQUE * singular[-1] and singular[-1] < NULL * singular[0]:
         return None  # an exact solution, but not a unique one: the degrees are too high
     w = vt[-1] / norms
+    bottom_columns = basis(bottom)
+    for _ in range(REWEIGHTS if len(bottom) > 1 and singular[-1] > NULL * singular[0] else 0):
+        q_values = np.abs(bottom_columns @ w[: len(bottom)])
+        if not np.all(q_values > 0):
+            break
+        weighted = M / q_values[:, None]
+        weighted_norms = np.linalg.norm(weighted, axis=0)
+        _, _, vt = np.linalg.svd(weighted / weighted_norms, full_matrices=False)
+        w = vt[-1] / weighted_norms
     q, p = w[: len(bottom)], w[len(bottom):]
     pivot = q[np.argmax(np.abs(q))]
     q, p = q / pivot, p / pivot
+    with np.errstate(all="ignore"):
+        values = t_scale * (top_columns @ p) / (basis(bottom) @ q)
+    if accept is not None and not accept(values):
+        return None
     threshold = 1e-9 * max(np.max(np.abs(q)), np.max(np.abs(p)))
     z = [s / sp.Float(float(c)) for s, c in zip(symbols, scale)]
 
