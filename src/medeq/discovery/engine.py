@@ -287,7 +287,7 @@ def _front_candidates(
     those of them near the floor: the simplest near the noise floor first
     (within ``NEAR_FLOOR`` times its threshold; at most half of
     ``MAX_POLISHED``), then the most accurate (``ABOVE_FLOOR`` of them if
-    some are near the floor).
+    some are near the floor) and the simpler ones.
 
     Losses are clamped at the numerical floor so that, among exact fits,
     only the simplest is kept.
@@ -311,4 +311,7 @@ def _front_candidates(
     # of the noise: a few show the trade-off, polishing them all is wasted time.
     others = MAX_POLISHED - len(chosen) if not chosen else ABOVE_FLOOR
     chosen += [e for e, _ in front[::-1] if not any(e is c for c in chosen)][:others]
+    if near:  # the simpler, less accurate equations show what the law's terms buy
+        simplest = complexity(near[0])
+        chosen += [e for e, _ in front if complexity(e) < simplest][: MAX_POLISHED - len(chosen)]
     return chosen, near[: MAX_POLISHED // 2]
