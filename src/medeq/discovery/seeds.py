@@ -158,6 +158,8 @@ def rational_functions(
                 if len(y) < ROWS_PER_UNKNOWN * math.comb(X.shape[1] + numerator, numerator):
                     continue
                 expr = _backward_elimination(X, y, target, symbols, numerator, name, fitness)
+                if expr is None:
+                    continue
                 loss = fitness.loss(expr)
             else:
                 k = len(_monomials(X.shape[1], numerator)) + len(_monomials(X.shape[1], denominator)) - 1
@@ -185,12 +187,13 @@ def rational_functions(
     return []
 
 
-def _backward_elimination(X, y, target, symbols, degree: int, name: str, fitness: Fitness) -> sp.Expr:
+def _backward_elimination(X, y, target, symbols, degree: int, name: str, fitness: Fitness) -> sp.Expr | None:
     """The polynomial ``t(y) = P(x)`` of ``degree`` fitted by ordinary least
-    squares, its monomials dropped one at a time (the one that costs least
-    first) while each step passes :meth:`Fitness.accepts` (a likelihood-ratio
-    test on ``y``, against the current polynomial) or leaves the polynomial
-    at the noise floor."""
+    squares, or ``None`` if that fit is not at the noise floor; then its
+    monomials are dropped one at a time (the least significant first, by its
+    t statistic) while each step passes :meth:`Fitness.accepts` (a
+    likelihood-ratio test on ``y``, against the current polynomial) or leaves
+    the polynomial at the noise floor."""
     exponents = _monomials(X.shape[1], degree)
     scale = np.sqrt(np.mean(X**2, axis=0))
     scale[scale == 0] = 1.0
@@ -204,13 +207,23 @@ def _backward_elimination(X, y, target, symbols, degree: int, name: str, fitness
 
     active = list(range(len(exponents)))
     coefficients, current = fit(active)
+    if not fitness.noise.reached(current, len(active)):
+        return None
     while len(active) > 1:
-        trials = [(fit([c for c in active if c != j]), j) for j in active]
-        (best_coefficients, loss), dropped = min(trials, key=lambda trial: trial[0][1])
-        if not (fitness.accepts(loss, current) or fitness.noise.reached(loss, len(active) - 1)):
+        columns = A[:, active]
+        residual = target - columns @ coefficients
+        spread = float(residual @ residual) / max(len(target) - len(active), 1)
+        try:
+            variances = np.diag(np.linalg.pinv(columns.T @ columns)) * spread
+        except np.linalg.LinAlgError:
             break
-        active.remove(dropped)
-        coefficients, current = best_coefficients, max(current, loss)
+        t_values = np.abs(coefficients) / np.sqrt(np.maximum(variances, 1e-300))
+        weakest = active[int(np.argmin(t_values))]
+        trial = [c for c in active if c != weakest]
+        trial_coefficients, loss = fit(trial)
+        if not (fitness.accepts(loss, current) or fitness.noise.reached(loss, len(trial))):
+            break
+        active, coefficients, current = trial, trial_coefficients, max(current, loss)
     z = [s / sp.Float(float(c)) for s, c in zip(symbols, scale)]
     polynomial = sp.Add(*[sp.Float(float(c)) * sp.Mul(*[zi**e for zi, e in zip(z, exponents[j])])
                           for c, j in zip(coefficients, active)])
