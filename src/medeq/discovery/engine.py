@@ -44,8 +44,9 @@ to a few dozen samples of a hard function) cannot excuse a poor equation.
 Polishing candidates are chosen across complexities: the simplest raw
 candidates near the floor first (so a simple law found early is never
 crowded out by more accurate fits of the noise), then the most accurate.
-They are polished simplest first; once one is at the floor, the rest are
-only rounded.
+They are polished simplest first; once one is at the floor, candidates more
+than ``SETTLED_FACTOR`` times as complex (plus ``SETTLED_EXTRA``) are only
+rounded.
 """
 
 from __future__ import annotations
@@ -84,6 +85,9 @@ EXACT_SEARCH_SHARE = 0.2
 ESTIMATE_DOF = 0.25
 #: Raw candidates within this factor of the floor's threshold are polished first.
 NEAR_FLOOR = 2.0
+#: Candidates above SETTLED_FACTOR * c + SETTLED_EXTRA (c: complexity of the
+#: first polished equation at the floor) are only rounded.
+SETTLED_FACTOR, SETTLED_EXTRA = 2, 4
 #: Most seconds of polishing for one candidate.
 CANDIDATE_SECONDS = 10.0
 #: Candidates more accurate than those near the floor that are polished too.
@@ -228,13 +232,14 @@ def discover_arrays(
     polished = []
     deadline = None if settings.timeout is None else started + POLISH_DEADLINE * settings.timeout
     chosen, near_floor = _front_candidates(candidates, fitness, floor)
-    settled = False  # a polished equation is at the floor
+    settled = None  # complexity of the first polished equation at the floor
     for expr in sorted(chosen, key=complexity):  # simplest first
         tick = time.monotonic()
-        # Once a polished equation is at the floor, the other candidates (more
-        # complex, or fits of the noise) are only rounded; any candidate gets
+        # Once a polished equation is at the floor, much more complex
+        # candidates (fits of the noise) are only rounded; any candidate gets
         # at most CANDIDATE_SECONDS of polishing.
-        skip = settled or (near_floor and not any(expr is e for e in near_floor))
+        skip = (settled is not None and complexity(expr) > SETTLED_FACTOR * settled + SETTLED_EXTRA) or (
+            near_floor and not any(expr is e for e in near_floor))
         limit = tick if skip else tick + CANDIDATE_SECONDS
         clean, _ = polish(expr, fitness, allow_pi=allow_pi,
                           deadline=limit if deadline is None else min(deadline, limit))
@@ -247,7 +252,8 @@ def discover_arrays(
         if not constraint_checks.expressible(clean, operators):
             continue
         loss = fitness.loss(clean)
-        settled = settled or floor.reached(loss, len(clean.atoms(sp.Float)))
+        if settled is None and floor.reached(loss, len(clean.atoms(sp.Float))):
+            settled = complexity(clean)
         polished.append((clean, loss))
     logger.info("polished %d equations in %.1f s", len(polished), time.monotonic() - started)
     return pareto_front(polished, names, parsimony=parsimony, noise=floor)
