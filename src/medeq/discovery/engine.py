@@ -66,7 +66,7 @@ from .backends import SearchSettings, get_backend
 from .equations import HallOfFame, pareto_front
 from .expressions import complexity, parse, symbols_for, to_string
 from .noise import NoiseFloor, estimate_noise_variance
-from .polish import Fitness, polish, unfold_differences
+from .polish import Fitness, Parametric, polish, unfold_differences
 
 logger = logging.getLogger(__name__)
 
@@ -222,7 +222,7 @@ def discover_arrays(
     candidates += [sp.Float(scale_y) * expr.xreplace(back) for expr in raw]
     if {"sin", "cos"} & set(operators):
         unfolded = [unfold_differences(expr, X, symbols) for expr in candidates]
-        candidates += [u for u, e in zip(unfolded, candidates) if u is not e]
+        candidates += [_refitted(u, fitness) for u, e in zip(unfolded, candidates) if u is not e]
     logger.info("%s search: %d candidates in %.1f s", backend, len(candidates), time.monotonic() - started)
 
     # The data are no noisier than the most accurate candidate says.
@@ -257,6 +257,14 @@ def discover_arrays(
         polished.append((clean, loss))
     logger.info("polished %d equations in %.1f s", len(polished), time.monotonic() - started)
     return pareto_front(polished, names, parsimony=parsimony, noise=floor)
+
+
+def _refitted(expr: sp.Expr, fitness: Fitness) -> sp.Expr:
+    """``expr`` with its constants refitted by least squares (e.g. after a
+    rewrite that holds only approximately)."""
+    model = Parametric(expr, fitness)
+    model.values, _ = model.refit()
+    return model.expression()
 
 
 def _noise_floor(X: np.ndarray, y: np.ndarray, noise_variance, seed) -> NoiseFloor:

@@ -224,6 +224,7 @@ def snap_constants(
     allow_pi: bool = True,
     max_refits: int = 6,
     deadline: float | None = None,
+    refit_drops: bool = True,
 ) -> float:
     """Fix constants of ``model`` to the simplest numbers the data supports;
     returns the loss the next step is judged against.
@@ -236,13 +237,15 @@ def snap_constants(
     more digits than the data require of the decimal value (any number used
     as an exponent: one more) and the loss stays acceptable - as is,
     or, for the simplest rationals (cost <= ``REFIT_COST``), after refitting
-    the other constants (at most ``max_refits`` refits).
+    the other constants (at most ``max_refits`` refits). ``refit_drops=False``
+    tries dropping terms without refits only (cheap).
     """
     current = [reference_loss]
     accepts = lambda loss: model.fitness.accepts(loss, current[0])
     refits = max_refits
     # Noisy data fit every spurious term a little: dropping one needs a refit.
     drop_refits = len(model.values) if model.fitness.noise.noisy else EXACT_DROP_REFITS
+    drop_refits = drop_refits if refit_drops else 0
     powers = {power.exp for power in model.body.atoms(sp.Pow)}
     exponents = {i for i, p in enumerate(model.params) if p in powers}
 
@@ -432,7 +435,7 @@ def polish(
 
     The result's loss is within :meth:`Fitness.accepts` of the refitted loss.
     Past ``deadline`` (``time.monotonic()``), steps are skipped: at worst
-    the constants are only rounded.
+    the constants the data do not need are dropped and the others rounded.
     """
     late = lambda: deadline is not None and time.monotonic() > deadline
     model = Parametric(normalise_ratio(merge_numbers(expr)), fitness)
@@ -452,5 +455,7 @@ def polish(
             model = Parametric(simpler, fitness)
             model.values, _ = model.refit()
             reference = snap_constants(model, reference, allow_pi, max_refits=2, deadline=deadline)
+    else:  # out of time: snap what needs no refit (drop unneeded terms, nice numbers)
+        reference = snap_constants(model, reference, allow_pi, max_refits=0, refit_drops=False)
     final = round_constants(model, reference)
     return final, fitness.loss(final)
