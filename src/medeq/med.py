@@ -272,9 +272,12 @@ class MED:
 
             if self.paths is None:
                 self.save()
+            known = self.responses is not None    # earlier results fix the response form
             return run_script_jobs(
                 self.script, self.scheduler, queue, self.parameter_names,
                 self.paths.outputs, verbose=self.verbose,
+                response_names=self.response_names if known else None,
+                n_responses=self.responses.shape[1] if known else None,
             )
         if self.scheduler is not None:
             logs = None if self.paths is None else self.paths.outputs / f"calls-epoch{len(self.epochs)}"
