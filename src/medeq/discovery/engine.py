@@ -197,7 +197,9 @@ def discover_arrays(
         seeded = seeds.candidates(X[:, used], y, [symbols[i] for i in used], operators, limit,
                                   fitness=Fitness(X[:, used], y, [symbols[i] for i in used], floor))
         candidates += seeded
-        seeded_at_floor = [e for e in seeded if floor.reached(fitness.loss(e), len(e.atoms(sp.Float)))]
+        fits = [(fitness.loss(e), len(e.atoms(sp.Float))) for e in seeded]
+        seed_floor = floor.consistent(fits)  # an exact seed shows up the approximate ones
+        seeded_at_floor = [e for e, (loss, k) in zip(seeded, fits) if seed_floor.reached(loss, k)]
         at_floor = bool(seeded_at_floor)
     search_settings = settings
     if settings.timeout is not None:

@@ -14,7 +14,8 @@ propose equations that join its candidates (the hall of fame decides):
   ``y = sqrt(P/Q)``): the smallest singular vector of the linearised system
   ``t(y) Q(x) - P(x) = 0`` starts a least-squares fit of all coefficients
   on ``y``. Degree pairs are tried in order of their number of unknowns
-  (:func:`degree_pairs`); the first fit at the noise floor is kept.
+  (:func:`degree_pairs`); the first ``MAX_RATIONAL`` fits at the noise
+  floor are kept (the first exact one ends the search).
 
 Every candidate is a least-squares fit and is kept only if it is at the
 noise floor of the data (:meth:`NoiseFloor.reached`, the test the hall of
@@ -44,6 +45,10 @@ logger = logging.getLogger(__name__)
 MAX_DEGREE = 4
 #: Most unknowns of one rational-function system.
 MAX_UNKNOWNS = 300
+#: Rational functions at the floor kept (the first ones in the order of
+#: degree_pairs; a floor estimated too high lets an approximation pass, and a
+#: later, exact fit then shows it up).
+MAX_RATIONAL = 3
 #: Most coefficients refined by nonlinear least squares (costly beyond).
 MAX_REFINED = 40
 #: Reweighted linearised solves (Sanathanan-Koerner: divide the residual
@@ -137,8 +142,8 @@ def rational_functions(
     time_limit: float = 5.0, fitness: Fitness | None = None,
 ) -> list[sp.Expr]:
     """The first ``t(y) = P(x)/Q(x)`` (``t`` the identity or the square), in
-    the order of :func:`degree_pairs`, whose least-squares fit is at the
-    noise floor."""
+    the order of :func:`degree_pairs`, whose least-squares fits are at the
+    noise floor (at most ``MAX_RATIONAL``; an exact one ends the list)."""
     fitness = fitness or Fitness(X, y, symbols)
     if not {"+", "*"} <= ops:
         return []
@@ -148,12 +153,13 @@ def rational_functions(
     if ({"sqrt", "^"} & ops) and (np.all(y >= -spread) or np.all(y <= spread)):
         transforms.append(("square", y**2))
     start = time.monotonic()
+    found: list[sp.Expr] = []
     for numerator, denominator in degree_pairs(X.shape[1]):  # both transforms, fewest unknowns first
         if denominator and "/" not in ops:
             continue
         for name, target in transforms:
-            if time.monotonic() - start > time_limit:
-                return []
+            if time.monotonic() - start > time_limit or len(found) >= MAX_RATIONAL:
+                return found
             if denominator == 0:  # a polynomial: ordinary least squares, then drop unneeded terms
                 if len(y) < ROWS_PER_UNKNOWN * math.comb(X.shape[1] + numerator, numerator):
                     continue
@@ -183,8 +189,10 @@ def rational_functions(
                     expr, loss = _least_squares(expr, fitness)
             if fitness.noise.reached(loss, len(expr.atoms(sp.Float))):
                 logger.info("rational %s fit of degrees (%d, %d): %s", name, numerator, denominator, expr)
-                return [expr]  # at the floor: higher degrees or other transforms add nothing
-    return []
+                found.append(expr)
+                if loss <= fitness.floor:
+                    return found  # exact: higher degrees or other transforms add nothing
+    return found
 
 
 def _backward_elimination(X, y, target, symbols, degree: int, name: str, fitness: Fitness) -> sp.Expr | None:
