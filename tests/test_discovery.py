@@ -297,5 +297,7 @@ def test_linear_seeds_power_laws_and_rational_functions():
     assert sp.fraction(sp.together(fit))[1].as_poly(c, u, v).total_degree() == 2  # c**2 + u*v
     assert seeds.rational_functions(X, y, [c, u, v], {"+", "*"}) == []  # needs "/"
     distance = np.sqrt(X[:, 0] ** 2 + X[:, 1] ** 2)
-    assert seeds.rational_functions(X, distance, [c, u, v], {"+", "*", "/"}) == []  # needs sqrt
+    # Without sqrt: at most high-degree approximations (numerically on the floor), no law.
+    assert all(len(fit.atoms(sp.Float)) > 10
+               for fit in seeds.rational_functions(X, distance, [c, u, v], {"+", "*", "/"}))
     assert seeds.rational_functions(X, distance, [c, u, v], {"+", "*", "/", "sqrt"})

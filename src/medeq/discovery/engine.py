@@ -34,7 +34,8 @@ the floor. A search whose
 candidates are all far from the floor is never stopped early: it runs its
 budget. With ``early_stop=False`` the whole budget is always spent. The
 linear-algebra seeds follow the same rule: a seed at the floor gives the
-search only ``EXACT_SEARCH_SHARE`` of the budget (for simpler equations).
+search only ``EXACT_SEARCH_SHARE`` of the budget (for simpler equations),
+unless ``early_stop=False``.
 
 After the search, the floor is lowered to what the most accurate candidate
 attains (:meth:`.NoiseFloor.consistent`: data are no noisier than an
@@ -203,7 +204,7 @@ def discover_arrays(
         at_floor = bool(seeded_at_floor)
     search_settings = settings
     if settings.timeout is not None:
-        share = EXACT_SEARCH_SHARE if at_floor else SEARCH_SHARE
+        share = EXACT_SEARCH_SHARE if at_floor and early_stop else SEARCH_SHARE
         elapsed = time.monotonic() - started
         search_settings = replace(settings, timeout=max(1.0, share * settings.timeout - elapsed))
     if early_stop:
