@@ -21,6 +21,12 @@ Run from the repository root::
     python benchmarks/feynman.py                      # all laws, 60 s each
     python benchmarks/feynman.py --budget 20 --only I.12.1 I.14.3
     python benchmarks/feynman.py --noise 0.01 --jobs 2
+    python benchmarks/feynman.py --units              # declare SI units: dimensional analysis
+    python benchmarks/feynman.py --units --noise 0.01 # 1% noise on the training values
+
+``--units`` reads every variable's and the output's unit (``id``, ``output``,
+``units`` as ``name:unit``) and passes them through the public API:
+``create_parameters(..., units=...)`` and ``MED(..., response_units=[...])``.
 
 Prints one row per law (law, recovered, R^2, seconds) and a summary line.
 """
@@ -50,6 +56,7 @@ DEFAULT_DATA = next(
                  ROOT / ".." / ".." / "shared" / "benchmarks" / "feynman_public.csv") if p.is_file()),
     ROOT / ".." / "shared" / "benchmarks" / "feynman_public.csv",
 )
+DEFAULT_UNITS = DEFAULT_DATA.with_name("feynman_public_units.csv")
 BINARY = ["+", "-", "*", "/"]
 UNARY = ["sqrt", "sin", "cos", "exp", "log"]
 
@@ -68,6 +75,18 @@ def read_laws(path: Path) -> list[dict]:
             "high": np.array([float(s[2]) for s in specs]),
         })
     return laws
+
+
+def read_units(path: Path, laws: list[dict]) -> None:
+    """Add ``units`` (one per variable) and ``output_unit`` to each law."""
+    table = {str(row["id"]): row for _, row in pd.read_csv(path, dtype=str, keep_default_na=False).iterrows()}
+    for law in laws:
+        if law["id"] not in table:
+            raise ValueError(f"{path} has no units for the law {law['id']}.")
+        row = table[law["id"]]
+        units = dict(entry.split(":", 1) for entry in str(row["units"]).split())
+        law["units"] = [units[name] for name in law["names"]]
+        law["output_unit"] = str(row["output"])
 
 
 def sample(law: dict, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -153,8 +172,10 @@ def run_law(law: dict, budget: float, seed: int, n_train: int, n_test: int, line
     X, y = sample(law, n_train, rng)
     X_test, y_test = sample(law, n_test, rng)
     y = add_noise(y, noise, np.random.default_rng([seed, 1 if noise_seed is None else noise_seed]))
-    parameters = medeq.create_parameters(law["names"], law["low"], law["high"])
-    med = medeq.MED(parameters, seed=seed, verbose=0)
+    units = {"units": law["units"]} if "units" in law else {}
+    parameters = medeq.create_parameters(law["names"], law["low"], law["high"], **units)
+    response_units = [law["output_unit"]] if "units" in law else None
+    med = medeq.MED(parameters, seed=seed, verbose=0, response_units=response_units)
     med.augment(X, y)  # fits the surrogate (not timed: discovery reads its noise level)
     start = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
@@ -193,16 +214,20 @@ def main(argv=None) -> int:
     parser.add_argument("--only", nargs="*", help="law ids to run (default: all)")
     parser.add_argument("--no-seeds", action="store_true",
                         help="backend search only (no power-law / rational-function candidates)")
-    parser.add_argument("--noise", type=float, default=0.0,
+    parser.add_argument("--noise", type=float, default=0.0, metavar="LEVEL",
                         help="noise level: sd = LEVEL * RMS(y) on training responses (default 0)")
     parser.add_argument("--noise-seed", type=int, default=None, help="seed of the noise draws")
     parser.add_argument("--denoise", action="store_true", help="discover(denoise=True)")
     parser.add_argument("--no-early-stop", action="store_true", help="discover(early_stop=False)")
     parser.add_argument("--jobs", type=int, default=1,
                         help="laws run in parallel processes (timings then share the cores)")
+    parser.add_argument("--units", nargs="?", type=Path, const=DEFAULT_UNITS, default=None,
+                        metavar="CSV", help="declare units from this CSV (default: %(const)s)")
     args = parser.parse_args(argv)
 
     laws = read_laws(args.data)
+    if args.units is not None:
+        read_units(args.units, laws)
     if args.only:
         laws = [law for law in laws if law["id"] in set(args.only)]
     kwargs = dict(budget=args.budget, seed=args.seed, n_train=args.n_train, n_test=args.n_test,
@@ -235,6 +260,7 @@ def main(argv=None) -> int:
           f"median {median:.1f} s per law, budget {args.budget:g} s, noise {args.noise:g}, seed {args.seed}, "
           f"{'denoise, ' if args.denoise else ''}{'no early stop, ' if args.no_early_stop else ''}"
           f"{'backend only, ' if args.no_seeds else ''}"
+          f"{'units, ' if args.units is not None else ''}"
           f"{args.jobs} job(s), {os.cpu_count()} cores")
     return 0
 
