@@ -9,19 +9,24 @@ some equation of the returned hall of fame, after rounding its constants,
 differs from the truth by a constant or is a constant multiple of it (checked
 with sympy), and has R^2 >= 0.9999 on 1000 fresh points.
 
+Noise (``--noise LEVEL``), as SRBench adds it: Gaussian with standard
+deviation ``LEVEL * sqrt(mean(y**2))`` on the training responses only; the
+test points stay exact. ``--denoise`` discovers on the surrogate's mean
+(``MED.discover(denoise=True)``, which falls back to the raw values when its
+held-out check says the mean would not help). ``--noise-seed`` draws the
+noise independently of the sample points.
+
 Run from the repository root::
 
     python benchmarks/feynman.py                      # all laws, 60 s each
     python benchmarks/feynman.py --budget 20 --only I.12.1 I.14.3
+    python benchmarks/feynman.py --noise 0.01 --jobs 2
     python benchmarks/feynman.py --units              # declare SI units: dimensional analysis
     python benchmarks/feynman.py --units --noise 0.01 # 1% noise on the training values
 
 ``--units`` reads every variable's and the output's unit (``id``, ``output``,
 ``units`` as ``name:unit``) and passes them through the public API:
 ``create_parameters(..., units=...)`` and ``MED(..., response_units=[...])``.
-``--noise L`` adds Gaussian noise of standard deviation
-``L * sqrt(mean(y**2))`` to the training values only (SRBench); the test
-points stay exact.
 
 Prints one row per law (law, recovered, R^2, seconds) and a summary line.
 """
@@ -46,8 +51,12 @@ sys.path.insert(0, str(ROOT / "src"))
 import medeq
 from medeq.discovery.expressions import parse
 
-DEFAULT_DATA = ROOT / ".." / "shared" / "benchmarks" / "feynman_public.csv"
-DEFAULT_UNITS = ROOT / ".." / "shared" / "benchmarks" / "feynman_public_units.csv"
+DEFAULT_DATA = next(
+    (p for p in (ROOT / ".." / "shared" / "benchmarks" / "feynman_public.csv",
+                 ROOT / ".." / ".." / "shared" / "benchmarks" / "feynman_public.csv") if p.is_file()),
+    ROOT / ".." / "shared" / "benchmarks" / "feynman_public.csv",
+)
+DEFAULT_UNITS = DEFAULT_DATA.with_name("feynman_public_units.csv")
 BINARY = ["+", "-", "*", "/"]
 UNARY = ["sqrt", "sin", "cos", "exp", "log"]
 
@@ -149,23 +158,31 @@ def r2(prediction: np.ndarray, y: np.ndarray) -> float:
     return float(1 - np.sum((prediction - y) ** 2) / np.sum((y - y.mean()) ** 2))
 
 
+def add_noise(y: np.ndarray, level: float, rng: np.random.Generator) -> np.ndarray:
+    """SRBench noise: Gaussian, sd ``level * sqrt(mean(y**2))``."""
+    if level == 0:
+        return y
+    return y + rng.normal(0.0, level * float(np.sqrt(np.mean(y**2))), len(y))
+
+
 def run_law(law: dict, budget: float, seed: int, n_train: int, n_test: int, linear_seeds: bool = True,
-            noise: float = 0.0) -> dict:
+            noise: float = 0.0, noise_seed: int | None = None, denoise: bool = False,
+            early_stop: bool = True) -> dict:
     rng = np.random.default_rng(seed)
     X, y = sample(law, n_train, rng)
     X_test, y_test = sample(law, n_test, rng)
-    if noise:
-        y = y + rng.normal(0.0, noise * np.sqrt(np.mean(y**2)), size=len(y))
+    y = add_noise(y, noise, np.random.default_rng([seed, 1 if noise_seed is None else noise_seed]))
     units = {"units": law["units"]} if "units" in law else {}
     parameters = medeq.create_parameters(law["names"], law["low"], law["high"], **units)
     response_units = [law["output_unit"]] if "units" in law else None
     med = medeq.MED(parameters, seed=seed, verbose=0, response_units=response_units)
-    med.augment(X, y)
+    med.augment(X, y)  # fits the surrogate (not timed: discovery reads its noise level)
     start = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
         hall_of_fame = med.discover(
             binary_operators=BINARY, unary_operators=UNARY, timeout_in_seconds=budget,
             equation_file=os.path.join(tmp, "equations.csv"), linear_seeds=linear_seeds,
+            denoise=denoise, early_stop=early_stop,
         )
     seconds = time.monotonic() - start  # discovery only; the scoring below is not timed
     best_r2, recovered, found = -np.inf, False, ""
@@ -176,8 +193,15 @@ def run_law(law: dict, budget: float, seed: int, n_train: int, n_test: int, line
             found = str(equation)
         recovered = recovered or exact
         best_r2 = max(best_r2, score)
-    return {"law": law["id"], "recovered": recovered, "R2": best_r2, "seconds": seconds,
-            "equation": found, "truth": str(law["truth"])}
+    best = hall_of_fame.best
+    best_exact = r2(best(X_test), y_test) >= 0.9999 and symbolically_equal(best.sympy, law["truth"])
+    return {"law": law["id"], "recovered": recovered, "best_recovered": best_exact, "R2": best_r2,
+            "seconds": seconds, "equation": found, "best": str(best), "truth": str(law["truth"])}
+
+
+def _run(job):
+    law, kwargs = job
+    return run_law(law, **kwargs)
 
 
 def main(argv=None) -> int:
@@ -190,10 +214,15 @@ def main(argv=None) -> int:
     parser.add_argument("--only", nargs="*", help="law ids to run (default: all)")
     parser.add_argument("--no-seeds", action="store_true",
                         help="backend search only (no power-law / rational-function candidates)")
+    parser.add_argument("--noise", type=float, default=0.0, metavar="LEVEL",
+                        help="noise level: sd = LEVEL * RMS(y) on training responses (default 0)")
+    parser.add_argument("--noise-seed", type=int, default=None, help="seed of the noise draws")
+    parser.add_argument("--denoise", action="store_true", help="discover(denoise=True)")
+    parser.add_argument("--no-early-stop", action="store_true", help="discover(early_stop=False)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="laws run in parallel processes (timings then share the cores)")
     parser.add_argument("--units", nargs="?", type=Path, const=DEFAULT_UNITS, default=None,
                         metavar="CSV", help="declare units from this CSV (default: %(const)s)")
-    parser.add_argument("--noise", type=float, default=0.0, metavar="LEVEL",
-                        help="Gaussian noise level on the training values (e.g. 0.01)")
     args = parser.parse_args(argv)
 
     laws = read_laws(args.data)
@@ -201,22 +230,38 @@ def main(argv=None) -> int:
         read_units(args.units, laws)
     if args.only:
         laws = [law for law in laws if law["id"] in set(args.only)]
+    kwargs = dict(budget=args.budget, seed=args.seed, n_train=args.n_train, n_test=args.n_test,
+                  linear_seeds=not args.no_seeds, noise=args.noise, noise_seed=args.noise_seed,
+                  denoise=args.denoise, early_stop=not args.no_early_stop)
+    jobs = [(law, kwargs) for law in laws]
+    print(f"{'law':<10} {'recovered':<10} {'best':<6} {'R2':>12} {'seconds':>8}  equation")
     rows = []
-    print(f"{'law':<10} {'recovered':<10} {'R2':>12} {'seconds':>8}  equation")
-    for law in laws:
-        row = run_law(law, args.budget, args.seed, args.n_train, args.n_test, not args.no_seeds,
-                      args.noise)
+
+    def show(row):
         rows.append(row)
-        print(f"{row['law']:<10} {row['recovered']!s:<10} {row['R2']:>12.8f} "
-              f"{row['seconds']:>8.1f}  {row['equation']}   [truth: {row['truth']}]", flush=True)
+        print(f"{row['law']:<10} {row['recovered']!s:<10} {row['best_recovered']!s:<6} {row['R2']:>12.8f} "
+              f"{row['seconds']:>8.1f}  {row['equation']}   [best: {row['best']}; truth: {row['truth']}]",
+              flush=True)
+
+    if args.jobs > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(args.jobs) as pool:
+            for row in pool.map(_run, jobs):
+                show(row)
+    else:
+        for job in jobs:
+            show(_run(job))
     recovered = sum(r["recovered"] for r in rows)
+    best = sum(r["best_recovered"] for r in rows)
     median = float(np.median([r["seconds"] for r in rows])) if rows else float("nan")
     print(f"SUMMARY: recovered {recovered}/{len(rows)} ({100 * recovered / max(len(rows), 1):.0f}%), "
-          f"median {median:.1f} s per law, budget {args.budget:g} s, seed {args.seed}, "
+          f"best equation exact {best}/{len(rows)}, "
+          f"median {median:.1f} s per law, budget {args.budget:g} s, noise {args.noise:g}, seed {args.seed}, "
+          f"{'denoise, ' if args.denoise else ''}{'no early stop, ' if args.no_early_stop else ''}"
           f"{'backend only, ' if args.no_seeds else ''}"
           f"{'units, ' if args.units is not None else ''}"
-          f"{f'noise {args.noise:g}, ' if args.noise else ''}"
-          f"{os.cpu_count()} cores")
+          f"{args.jobs} job(s), {os.cpu_count()} cores")
     return 0
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -58,6 +58,12 @@ class SearchSettings:
     constraints: dict | None = None
     nested_constraints: dict | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    #: Early stop: called with the search's current front as (expression,
+    #: mean squared error on the data the backend was given) pairs, returns
+    #: the complexity of the simplest equation at the noise floor (``None``:
+    #: none is); the search may end once that stops getting simpler (see
+    #: ``discover_arrays``).
+    stop: Callable[[Sequence[tuple[sympy.Expr, float]]], int | None] | None = None
 
 
 class Backend(ABC):

@@ -1,8 +1,9 @@
 """Glue between a campaign (``MED``) and the discovery engine.
 
 The campaign is read only through ``parameters``, ``evaluated``,
-``responses``, ``response_names``, ``seed``, ``verbose`` and ``predict``
-(for ``denoise``); nothing here changes it - ``MED.discover`` stores the
+``responses``, ``response_names``, ``measured_variances``, ``gp`` (the noise
+floor), ``seed``, ``verbose`` and ``predict`` (for ``denoise``); nothing here
+changes it - ``MED.discover`` stores the
 returned hall of fame.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,6 +24,7 @@ from . import units as dimensional
 from .backends import SearchSettings
 from .engine import discover_arrays
 from .equations import Equation, HallOfFame
+from .noise import denoising_error, estimate_noise_variance, surrogate_noise
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +50,8 @@ def discover_campaign(
     timeout_in_seconds: float | None = 60.0,
     backend: str = "operon",
     linear_seeds: bool = True,
+    early_stop: bool = True,
+    noise_variance: float | None = None,
     dimensional_analysis: bool | str = "auto",
     **kwargs: Any,
 ) -> tuple[str, HallOfFame]:
@@ -79,7 +84,11 @@ def discover_campaign(
         ``{"^": (-1, 1)}`` and ``{"sin": {"cos": 0}}``; equations breaking
         them are left out of the hall of fame.
     denoise : bool
-        Fit the surrogate's mean (``med.predict``) instead of the raw values.
+        Fit the surrogate's mean (``med.predict``) instead of the raw values,
+        if a held-out check says it helps: the 5-fold cross-validated error
+        of a Gaussian process on the data must be below twice the noise
+        floor (:func:`medeq.discovery.noise.denoising_error`); otherwise a
+        warning says so and the raw values are used.
     select_k_features : int, optional
         Search with only the ``k`` most relevant parameters (random-forest
         importance, as in PySR); equations still take all parameters.
@@ -98,6 +107,14 @@ def discover_campaign(
     linear_seeds : bool
         Also propose power laws and rational functions found by linear
         algebra (:mod:`medeq.discovery.seeds`); ``False``: backend only.
+    early_stop : bool
+        Stop the search once an equation is at the noise floor of the data
+        (see :mod:`medeq.discovery.engine`); ``False`` spends the budget.
+    noise_variance : float, optional
+        The noise floor (response units squared). Default: the variances
+        given with the results (``variances=``) where all are known, else the
+        noise level the response's surrogate fitted. (The dimensionless
+        search, whose target is rescaled, estimates its own floor.)
     dimensional_analysis : "auto", True or False
         Search ``y / Y0 = F(pi_1, ..., pi_k)`` over dimensionless groups
         (:mod:`medeq.discovery.units`): ``"auto"`` when every parameter and
@@ -138,8 +155,9 @@ def discover_campaign(
     parameter_names = [str(p) for p in med.parameters.index]
     if not isinstance(denoise, bool):
         raise ValueError(f"denoise must be True or False, got {denoise!r}.")
+    floor = _campaign_noise(med, index, rows) if noise_variance is None else noise_variance
     if denoise:
-        y = np.asarray(med.predict(X, response=name, return_std=False), dtype=float).reshape(-1)
+        y, floor = _denoised(med, name, X, y, floor)
     columns = select_features(X, y, select_k_features, med.seed, parameter_names)
     settings = SearchSettings(
         binary_operators=list(binary_operators),
@@ -155,7 +173,8 @@ def discover_campaign(
         options=dict(kwargs),
     )
     engine_options = dict(constraints=constraints, nested_constraints=nested_constraints,
-                          backend=backend, linear_seeds=_flag(linear_seeds, "linear_seeds"))
+                          backend=backend, linear_seeds=_flag(linear_seeds, "linear_seeds"),
+                          early_stop=_flag(early_stop, "early_stop"))
     hall_of_fame = None
     if mode and not missing:
         hall_of_fame = dimensional.discover_dimensionless(
@@ -166,12 +185,45 @@ def discover_campaign(
             print(hall_of_fame.dimensional_analysis.describe(name))
     if hall_of_fame is None:
         hall_of_fame = discover_arrays(X, y, parameter_names, settings, parsimony=parsimony,
-                                       columns=columns, **engine_options)
+                                       columns=columns, noise_variance=floor, **engine_options)
     if equation_file is not None:
         frame_with_response(hall_of_fame, name).to_csv(os.fspath(equation_file), index=False)
     if (getattr(med, "verbose", 0) or 0) >= 1:
         print(hall_of_fame)
     return name, hall_of_fame
+
+
+def _campaign_noise(med: Any, index: int, rows: np.ndarray):
+    """The noise floor of response ``index`` on ``rows``: the given variances
+    if all are known (array), else the surrogate's fitted level (float), else
+    ``None`` (the engine estimates it)."""
+    measured = getattr(med, "measured_variances", None)
+    if measured is not None:
+        known = np.asarray(measured, dtype=float)[:, index][rows]
+        if np.all(np.isfinite(known)):
+            return known
+    models = getattr(med, "gp", None)
+    if models and index < len(models) and models[index] is not None:
+        return surrogate_noise(models[index])
+    return None
+
+
+def _denoised(med: Any, name: str, X: np.ndarray, y: np.ndarray, floor):
+    """The surrogate's mean at ``X`` and its noise floor, if the held-out
+    check says denoising helps; else ``y`` and ``floor`` unchanged (warned)."""
+    noise = estimate_noise_variance(X, y, med.seed) if floor is None else float(np.mean(floor))
+    error = denoising_error(X, y, med.seed)
+    if not error < 2 * noise:
+        warnings.warn(
+            f"denoise=True: the surrogate's held-out error ({error:.3g}) is not below twice "
+            f"the noise variance ({noise:.3g}), so its mean would not be closer to the truth "
+            f"than the data; discovering on the raw values of {name!r}.",
+            RuntimeWarning, stacklevel=4,
+        )
+        return y, floor
+    mean = np.asarray(med.predict(X, response=name, return_std=False), dtype=float).reshape(-1)
+    logger.info("denoise: held-out error %.3g < 2 x noise %.3g; fitting the surrogate mean", error, noise)
+    return mean, max(error - noise, 0.0)
 
 
 def _select_response(med: Any, response) -> tuple[str, int]:

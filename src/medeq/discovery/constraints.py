@@ -114,10 +114,14 @@ def expressible(expr: sp.Expr, operators: Sequence[str]) -> bool:
     """Whether ``expr`` only uses the given operators.
 
     Integer powers count as repeated ``*`` (and ``/`` if negative),
-    half-integer powers also need ``sqrt``; other powers need ``^``.
+    half-integer powers also need ``sqrt``; other powers need ``^``; ``sin``
+    is written ``cos(x - pi/2)`` when only ``cos`` (and ``+`` or ``-``) is
+    allowed, and ``cos`` as ``sin(x + pi/2)``.
     """
     allowed = {canonical_operator(o) for o in operators}
     for node in sp.preorder_traversal(expr):
+        if not node.free_symbols:
+            continue  # a constant such as sqrt(2) or 1/pi is a number, not an operation
         if node.is_Pow and node.exp.is_Number and "^" not in allowed:
             power = node.exp
             if power.is_negative and "/" not in allowed:
@@ -130,9 +134,19 @@ def expressible(expr: sp.Expr, operators: Sequence[str]) -> bool:
             return False
         elif isinstance(node, sp.Function):
             name = "abs" if isinstance(node, sp.Abs) else type(node).__name__.lower()
-            if name not in allowed:
+            if name not in allowed and not _phase_shift(name, allowed):
                 return False
     return True
+
+
+#: sin(x) = cos(x - pi/2) and cos(x) = sin(x + pi/2): either one writes the other.
+_PHASE_PARTNER = {"sin": "cos", "cos": "sin"}
+
+
+def _phase_shift(name: str, allowed: set[str]) -> bool:
+    """Whether ``name`` is written with its phase-shifted partner (sympy turns
+    ``cos(x - pi/2)`` into ``sin(x)`` by itself)."""
+    return _PHASE_PARTNER.get(name) in allowed and bool({"+", "-"} & allowed)
 
 
 def _nesting(tree, name: str) -> int:

@@ -15,6 +15,39 @@
 4. drop equations breaking ``maxsize``, ``constraints`` or
    ``nested_constraints``, or using operators that were not chosen, and build the :class:`HallOfFame` (``parsimony``
    filters equations that do not earn their complexity).
+
+Noise floor and early stop
+--------------------------
+Every decision is taken against the noise floor of the data
+(:mod:`.noise`): the given ``noise_variance``, or the noise level of a
+Gaussian process fitted to the data. An equation is *at the floor* when its
+loss is statistically indistinguishable from that noise
+(:meth:`.NoiseFloor.reached`); ``HallOfFame.best`` is the simplest equation at
+the floor, and that equation is always kept in the hall of fame.
+
+With ``early_stop=True`` (default) the search stops at its first check
+(every ``operon.CHUNK`` generations) where one of its candidates, or a
+linear-algebra seed, has reached the floor (lowered first to what the
+search's most accurate candidate attains, :meth:`.NoiseFloor.consistent`): the search has had that round
+to find anything simpler, and polishing then picks the simplest equation at
+the floor. A search whose
+candidates are all far from the floor is never stopped early: it runs its
+budget. With ``early_stop=False`` the whole budget is always spent. The
+linear-algebra seeds follow the same rule: a seed at the floor gives the
+search only ``EXACT_SEARCH_SHARE`` of the budget (for simpler equations),
+unless ``early_stop=False``.
+
+After the search, the floor is lowered to what the most accurate candidate
+attains (:meth:`.NoiseFloor.consistent`: data are no noisier than an
+equation that fits them), so an overestimated floor (e.g. a surrogate fitted
+to a few dozen samples of a hard function) cannot excuse a poor equation.
+
+Polishing candidates are chosen across complexities: the simplest raw
+candidates near the floor first (so a simple law found early is never
+crowded out by more accurate fits of the noise), then the most accurate.
+They are polished simplest first; once one is at the floor, candidates more
+than ``SETTLED_FACTOR`` times as complex (plus ``SETTLED_EXTRA``) are only
+rounded.
 """
 
 from __future__ import annotations
@@ -33,7 +66,8 @@ from . import seeds
 from .backends import SearchSettings, get_backend
 from .equations import HallOfFame, pareto_front
 from .expressions import complexity, parse, symbols_for, to_string
-from .polish import Fitness, polish
+from .noise import NoiseFloor, estimate_noise_variance
+from .polish import Fitness, Parametric, polish, unfold_differences
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +78,21 @@ MAX_POLISHED = 30
 SEARCH_SHARE = 0.75
 #: Share of ``timeout`` after which polishing only rounds constants.
 POLISH_DEADLINE = 0.9
+#: Share of ``timeout`` left to the search when a linear seed is at the floor.
 EXACT_SEARCH_SHARE = 0.2
+#: Degrees of freedom of an estimated noise variance, per sample: a Gaussian
+#: process's noise level scatters by about +-40 % around the truth on 300
+#: samples (measured on noisy Feynman laws), as an estimate from n/4 samples.
+ESTIMATE_DOF = 0.25
+#: Raw candidates within this factor of the floor's threshold are polished first.
+NEAR_FLOOR = 2.0
+#: Candidates above SETTLED_FACTOR * c + SETTLED_EXTRA (c: complexity of the
+#: first polished equation at the floor) are only rounded.
+SETTLED_FACTOR, SETTLED_EXTRA = 2, 4
+#: Most seconds of polishing for one candidate.
+CANDIDATE_SECONDS = 10.0
+#: Candidates more accurate than those near the floor that are polished too.
+ABOVE_FLOOR = 4
 #: Time limit of the linear-algebra candidates (or 15 % of the budget if more).
 SEED_SECONDS = 5.0
 
@@ -61,6 +109,8 @@ def discover_arrays(
     backend: str = "operon",
     columns: Sequence[int] | None = None,
     linear_seeds: bool = True,
+    noise_variance: float | np.ndarray | None = None,
+    early_stop: bool = True,
 ) -> HallOfFame:
     """Discover equations ``y = f(X)`` and return their hall of fame.
 
@@ -89,6 +139,16 @@ def discover_arrays(
         :mod:`medeq.discovery.seeds` (when one fits exactly, the backend's
         search gets ``EXACT_SEARCH_SHARE`` of the budget, for the simpler
         approximations of the front).
+    noise_variance : float or (n,) array, optional
+        The noise floor of ``y`` (response units squared). A float is taken as
+        an estimate (e.g. a surrogate's fitted noise level; tested with an F
+        test, the estimate counting for ``ESTIMATE_DOF * n`` degrees of freedom); an array holds known per-sample
+        variances (their mean is the floor; chi-square test). ``None``: fitted
+        here with a Gaussian process (:func:`.noise.estimate_noise_variance`).
+        ``0`` declares the data exact.
+    early_stop : bool
+        Stop the search once an equation is at the noise floor (see the
+        module notes); ``False`` spends the whole budget.
 
     Returns
     -------
@@ -118,36 +178,75 @@ def discover_arrays(
     engine = get_backend(backend)
     engine.validate(settings)
 
+    if not isinstance(early_stop, (bool, np.bool_)):
+        raise ValueError(f"early_stop must be True or False, got {early_stop!r}.")
+
+    started = time.monotonic()
     symbols = symbols_for(names)
     used = list(range(len(names))) if columns is None else [int(c) for c in columns]
-    fitness = Fitness(X, y, symbols)
+    floor = _noise_floor(X, y, noise_variance, settings.seed)
+    logger.info("noise floor: variance %.4g (var(y) %.4g)", floor.variance, float(np.var(y)))
+    fitness = Fitness(X, y, symbols, floor)
     scale_x = np.array([_power_of_ten(X[:, i]) for i in used])
     scale_y = _power_of_ten(y)
     scaled = [sp.Dummy(f"z{i}") for i in used]
 
-    started = time.monotonic()
     candidates = [sp.Float(float(np.mean(y)))]
-    exact = False
+    at_floor, seeded_at_floor = False, []
     if linear_seeds:
         limit = SEED_SECONDS if settings.timeout is None else max(SEED_SECONDS, 0.15 * settings.timeout)
-        seeded = seeds.candidates(X[:, used], y, [symbols[i] for i in used], operators, limit)
+        seeded = seeds.candidates(X[:, used], y, [symbols[i] for i in used], operators, limit,
+                                  fitness=Fitness(X[:, used], y, [symbols[i] for i in used], floor))
         candidates += seeded
-        exact = any(fitness.loss(e) <= fitness.floor for e in seeded)
+        fits = [(fitness.loss(e), len(e.atoms(sp.Float))) for e in seeded]
+        seed_floor = floor.consistent(fits)  # an exact seed shows up the approximate ones
+        seeded_at_floor = [e for e, (loss, k) in zip(seeded, fits) if seed_floor.reached(loss, k)]
+        at_floor = bool(seeded_at_floor)
     search_settings = settings
     if settings.timeout is not None:
-        share = EXACT_SEARCH_SHARE if exact else SEARCH_SHARE
+        share = EXACT_SEARCH_SHARE if at_floor and early_stop else SEARCH_SHARE
         elapsed = time.monotonic() - started
         search_settings = replace(settings, timeout=max(1.0, share * settings.timeout - elapsed))
+    if early_stop:
+        seed_size = min((complexity(e) for e in seeded_at_floor), default=None)
+
+        def reached(front: Sequence[tuple[sp.Expr, float]]) -> int | None:
+            """Complexity of the simplest equation at the floor (None: none is)."""
+            fits = [(mse * scale_y**2, len(expr.atoms(sp.Float))) for expr, mse in front]
+            current = floor.consistent(fits)  # no noisier than the best fit says
+            sizes = [complexity(expr) for (expr, _), (loss, k) in zip(front, fits) if current.reached(loss, k)]
+            if seed_size is not None:
+                sizes.append(seed_size)
+            return min(sizes, default=None)
+
+        search_settings = replace(search_settings, stop=reached)
     raw = engine.search(X[:, used] / scale_x, y / scale_y, scaled, search_settings)
     back = {z: symbols[i] / sp.Float(s) for z, i, s in zip(scaled, used, scale_x)}
     candidates += [sp.Float(scale_y) * expr.xreplace(back) for expr in raw]
+    if {"sin", "cos"} & set(operators):
+        unfolded = [unfold_differences(expr, X, symbols) for expr in candidates]
+        candidates += [_refitted(u, fitness) for u, e in zip(unfolded, candidates) if u is not e]
     logger.info("%s search: %d candidates in %.1f s", backend, len(candidates), time.monotonic() - started)
 
+    # The data are no noisier than the most accurate candidate says.
+    floor = floor.consistent([(fitness.loss(e), len(e.atoms(sp.Float))) for e in candidates])
+    fitness = Fitness(X, y, symbols, floor)
     allow_pi = "pi" not in names
     polished = []
     deadline = None if settings.timeout is None else started + POLISH_DEADLINE * settings.timeout
-    for expr in _front_candidates(candidates, fitness):
-        clean, _ = polish(expr, fitness, allow_pi=allow_pi, deadline=deadline)
+    chosen, near_floor = _front_candidates(candidates, fitness, floor)
+    settled = None  # complexity of the first polished equation at the floor
+    for expr in sorted(chosen, key=complexity):  # simplest first
+        tick = time.monotonic()
+        # Once a polished equation is at the floor, much more complex
+        # candidates (fits of the noise) are only rounded; any candidate gets
+        # at most CANDIDATE_SECONDS of polishing.
+        skip = (settled is not None and complexity(expr) > SETTLED_FACTOR * settled + SETTLED_EXTRA) or (
+            near_floor and not any(expr is e for e in near_floor))
+        limit = tick if skip else tick + CANDIDATE_SECONDS
+        clean, _ = polish(expr, fitness, allow_pi=allow_pi,
+                          deadline=limit if deadline is None else min(deadline, limit))
+        logger.debug("polished in %.2f s: %s -> %s", time.monotonic() - tick, expr, clean)
         clean = parse(to_string(clean, names), names)  # exactly what its text reads back to
         if complexity(clean) > settings.maxsize:
             continue
@@ -155,9 +254,39 @@ def discover_arrays(
             continue
         if not constraint_checks.expressible(clean, operators):
             continue
-        polished.append((clean, fitness.loss(clean)))
+        loss = fitness.loss(clean)
+        if settled is None and floor.reached(loss, len(clean.atoms(sp.Float))):
+            settled = complexity(clean)
+        polished.append((clean, loss))
     logger.info("polished %d equations in %.1f s", len(polished), time.monotonic() - started)
-    return pareto_front(polished, names, parsimony=parsimony)
+    return pareto_front(polished, names, parsimony=parsimony, noise=floor)
+
+
+def _refitted(expr: sp.Expr, fitness: Fitness) -> sp.Expr:
+    """``expr`` with its constants refitted by least squares (e.g. after a
+    rewrite that holds only approximately)."""
+    model = Parametric(expr, fitness)
+    model.values, _ = model.refit()
+    return model.expression()
+
+
+def _noise_floor(X: np.ndarray, y: np.ndarray, noise_variance, seed) -> NoiseFloor:
+    """The :class:`NoiseFloor` of ``y`` from ``discover_arrays``'s ``noise_variance``."""
+    if noise_variance is None:
+        return NoiseFloor.of(y, estimate_noise_variance(X, y, seed), dof=ESTIMATE_DOF * len(y))
+    if isinstance(noise_variance, bool):
+        raise ValueError(f"noise_variance must be a number >= 0 or an array of them, got {noise_variance!r}.")
+    values = np.asarray(noise_variance, dtype=float)
+    if values.ndim == 0:
+        if not (math.isfinite(float(values)) and values >= 0):
+            raise ValueError(f"noise_variance must be a finite number >= 0, got {noise_variance!r}.")
+        return NoiseFloor.of(y, float(values), dof=ESTIMATE_DOF * len(y))
+    if values.shape != y.shape or not np.all(np.isfinite(values)) or np.any(values < 0):
+        raise ValueError(
+            f"noise_variance must be a number or one finite variance >= 0 per sample "
+            f"(shape {y.shape}); got shape {values.shape}."
+        )
+    return NoiseFloor.of(y, float(np.mean(values)))
 
 
 def _power_of_ten(values: np.ndarray) -> float:
@@ -168,8 +297,14 @@ def _power_of_ten(values: np.ndarray) -> float:
     return float(10.0 ** round(math.log10(rms)))
 
 
-def _front_candidates(candidates: Sequence[sp.Expr], fitness: Fitness) -> list[sp.Expr]:
-    """Unique candidates on the (complexity, loss) Pareto front, most accurate first.
+def _front_candidates(
+    candidates: Sequence[sp.Expr], fitness: Fitness, floor: NoiseFloor
+) -> tuple[list[sp.Expr], list[sp.Expr]]:
+    """Unique candidates on the (complexity, loss) Pareto front to polish, and
+    those of them near the floor: the simplest near the noise floor first
+    (within ``NEAR_FLOOR`` times its threshold; at most half of
+    ``MAX_POLISHED``), then the most accurate (``ABOVE_FLOOR`` of them if
+    some are near the floor) and the simpler ones.
 
     Losses are clamped at the numerical floor so that, among exact fits,
     only the simplest is kept.
@@ -185,6 +320,15 @@ def _front_candidates(candidates: Sequence[sp.Expr], fitness: Fitness) -> list[s
     front, lowest = [], math.inf
     for size, loss, expr in sorted(scored.values(), key=lambda t: (t[0], t[1])):
         if loss < lowest:
-            front.append(expr)
+            front.append((expr, loss))
             lowest = loss
-    return front[::-1][:MAX_POLISHED]
+    near = [e for e, loss in front if loss <= NEAR_FLOOR * floor.threshold(len(e.atoms(sp.Float)))]
+    chosen = near[: MAX_POLISHED // 2]
+    # Once something is near the floor, the more accurate candidates are fits
+    # of the noise: a few show the trade-off, polishing them all is wasted time.
+    others = MAX_POLISHED - len(chosen) if not chosen else ABOVE_FLOOR
+    chosen += [e for e, _ in front[::-1] if not any(e is c for c in chosen)][:others]
+    if near:  # the simpler, less accurate equations show what the law's terms buy
+        simplest = complexity(near[0])
+        chosen += [e for e, _ in front if complexity(e) < simplest][: MAX_POLISHED - len(chosen)]
+    return chosen, near[: MAX_POLISHED // 2]

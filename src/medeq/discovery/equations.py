@@ -28,9 +28,13 @@ import sympy as sp
 
 from .expressions import complexity as expression_complexity
 from .expressions import make_function, parse, symbols_for, to_string
+from .noise import NoiseFloor
 
 #: Columns of :attr:`HallOfFame.frame` (and of ``equations.csv``).
 COLUMNS = ("complexity", "loss", "score", "equation")
+#: Optional column: whether the equation is at the noise floor of its data
+#: (written when discovery measured it; see :mod:`medeq.discovery.noise`).
+FLOOR_COLUMN = "at_noise_floor"
 
 #: Losses below this fraction of the simplest equation's loss count as exact
 #: (numerical noise) when scoring and choosing the best equation.
@@ -57,6 +61,9 @@ class Equation:
         hall of fame); NaN when unknown.
     complexity : int, optional
         Number of operators, variables and constants; computed if omitted.
+    at_floor : bool, optional
+        Whether its loss is statistically indistinguishable from the noise
+        floor of the data (``None``: not measured).
 
     Attributes
     ----------
@@ -73,7 +80,9 @@ class Equation:
         loss: float = math.nan,
         score: float = math.nan,
         complexity: int | None = None,
+        at_floor: bool | None = None,
     ):
+        self.at_floor = None if at_floor is None else bool(at_floor)
         self.parameter_names = [str(n) for n in parameter_names]
         if isinstance(expression, str):
             expression = parse(expression, self.parameter_names)
@@ -149,7 +158,11 @@ class HallOfFame(list):
     A ``list`` of :class:`Equation`; ``.frame`` is the table of complexity,
     loss, score and equation (text in parameter names).
 
-    The ``best`` equation balances loss and complexity as PySR does: among
+    When discovery measured the noise floor of the data (column
+    ``at_noise_floor``), the ``best`` equation is the simplest one whose loss
+    is statistically indistinguishable from that floor
+    (:meth:`medeq.discovery.noise.NoiseFloor.reached`). Otherwise (or if no
+    equation reaches the floor) it balances loss and complexity as PySR does: among
     the equations whose loss is within a factor 1.5 of the lowest loss (losses
     below ``1e-10`` times the simplest equation's loss count as exact), the one
     with the highest score, i.e. the largest drop in log-loss per unit of
@@ -167,8 +180,9 @@ class HallOfFame(list):
         return self.to_frame()
 
     def to_frame(self) -> pd.DataFrame:
-        """DataFrame with columns complexity, loss, score, equation (one row each)."""
-        return pd.DataFrame(
+        """DataFrame with columns complexity, loss, score, equation (one row
+        each), and ``at_noise_floor`` when the floor was measured."""
+        frame = pd.DataFrame(
             {
                 "complexity": [e.complexity for e in self],
                 "loss": [e.loss for e in self],
@@ -177,6 +191,9 @@ class HallOfFame(list):
             },
             columns=list(COLUMNS),
         )
+        if len(self) and all(e.at_floor is not None for e in self):
+            frame[FLOOR_COLUMN] = [bool(e.at_floor) for e in self]
+        return frame
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, parameter_names: Sequence[str]) -> HallOfFame:
@@ -186,10 +203,12 @@ class HallOfFame(list):
             raise ValueError(
                 f"an equations table needs the columns {list(COLUMNS)}; missing {missing}."
             )
+        floor = frame[FLOOR_COLUMN] if FLOOR_COLUMN in frame.columns else None
         equations = [
             Equation(str(row["equation"]), parameter_names, loss=row["loss"],
-                     score=row["score"], complexity=int(row["complexity"]))
-            for _, row in frame.iterrows()
+                     score=row["score"], complexity=int(row["complexity"]),
+                     at_floor=None if floor is None else _flag(floor[i]))
+            for i, row in frame.iterrows()
         ]
         return cls(equations, parameter_names)
 
@@ -197,6 +216,9 @@ class HallOfFame(list):
     def best(self) -> Equation:
         if not len(self):
             raise ValueError("the hall of fame is empty: there is no best equation.")
+        at_floor = [e for e in self if e.at_floor]
+        if at_floor:
+            return min(at_floor, key=lambda e: e.complexity)
         losses = _clamped_losses([e.loss for e in self])
         if not np.any(np.isfinite(losses)):
             return self[-1]  # losses unknown: the most complex (last) equation
@@ -217,6 +239,20 @@ class HallOfFame(list):
         return str(self)
 
 
+def _flag(value) -> bool | None:
+    """A boolean read from a table (``True``/``False``, 1/0 or their text)."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("true", "1"):
+            return True
+        if text in ("false", "0"):
+            return False
+        return None
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return bool(value)
+
+
 def _clamped_losses(losses: Sequence[float]) -> np.ndarray:
     """Losses clamped below at ``EXACT`` times the simplest equation's loss."""
     losses = np.asarray(losses, dtype=float)
@@ -231,6 +267,7 @@ def pareto_front(
     candidates: Sequence[tuple[sp.Expr, float]],
     parameter_names: Sequence[str],
     parsimony: float = 0.0,
+    noise: NoiseFloor | None = None,
 ) -> HallOfFame:
     """Build the hall of fame from (expression, loss) candidates.
 
@@ -239,6 +276,12 @@ def pareto_front(
     the log-loss by at least ``parsimony`` per extra unit of complexity over
     the previous kept one (losses clamped as for :attr:`HallOfFame.best`).
     Scores are computed on the kept front.
+
+    With ``noise`` (the noise floor of the data), each equation is flagged
+    ``at_floor`` (:meth:`NoiseFloor.reached` with its number of float
+    constants, after lowering the floor to what the best equation achieves,
+    :meth:`NoiseFloor.consistent`); the simplest such equation is always
+    kept, whatever ``parsimony`` says.
     """
     best: dict[int, tuple[float, sp.Expr]] = {}
     for expr, loss in candidates:
@@ -256,9 +299,15 @@ def pareto_front(
             continue
         front.append((size, loss, expr))
     clamped = _clamped_losses([f[1] for f in front])
+    flags = [None] * len(front)
+    if noise is not None:
+        counts = [len(expr.atoms(sp.Float)) for _, _, expr in front]
+        noise = noise.consistent([(loss, k) for (_, loss, _), k in zip(front, counts)])
+        flags = [noise.reached(loss, k) for (_, loss, _), k in zip(front, counts)]
+    protected = next((i for i, flag in enumerate(flags) if flag), None)
     kept: list[int] = []
     for i in range(len(front)):
-        if kept:
+        if kept and i != protected:
             j = kept[-1]
             gain = math.log(clamped[j] / clamped[i])
             if gain <= 0 or gain < parsimony * (front[i][0] - front[j][0]):
@@ -271,5 +320,6 @@ def pareto_front(
         if position:
             j = kept[position - 1]
             score = math.log(clamped[j] / clamped[i]) / (size - front[j][0])
-        equations.append(Equation(expr, parameter_names, loss=loss, score=score, complexity=size))
+        equations.append(Equation(expr, parameter_names, loss=loss, score=score, complexity=size,
+                                  at_floor=flags[i]))
     return HallOfFame(equations, parameter_names)

@@ -21,7 +21,10 @@ How ``discover``'s arguments map onto Operon
   ends after ``niterations`` generations or when its best normalised MSE has
   not improved by 1 % in ``PATIENCE`` checks, and Operon is restarted with a
   new seed, until the budget is spent, ``restarts`` runs were made, or an
-  exact fit was found (normalised MSE below ``stop_nmse``, default 1e-11).
+  exact fit was found (normalised MSE below ``stop_nmse``, default 1e-11),
+  or - early stop - the engine's ``stop`` test found an equation at the
+  noise floor and the next ``STOP_CHECKS - 1`` checks found nothing simpler
+  at the floor.
   Without a budget a single run is made unless ``restarts`` says otherwise.
 - ``parsimony``, ``constraints``, ``nested_constraints``: applied to the
   candidate equations by the engine (:mod:`medeq.discovery.engine`).
@@ -56,6 +59,9 @@ CHUNK = 10
 #: ``STALL_IMPROVEMENT`` in the best normalised MSE.
 PATIENCE = 4
 STALL_IMPROVEMENT = 0.01
+#: Early stop after this many consecutive checks whose simplest equation at
+#: the floor is no simpler than the previous check's.
+STOP_CHECKS = 2
 
 #: SymbolicRegressor parameters set from ``discover``'s own arguments.
 _OWNED = {
@@ -169,8 +175,8 @@ class OperonBackend(Backend):
         start = time.monotonic()
         found: dict[str, sp.Expr] = {}
         bar = _progress_bar(settings)
-        runs, best = 0, math.inf
-        while runs < restarts and best >= control["stop_nmse"]:
+        runs, best, reached, simplest = 0, math.inf, 0, None
+        while runs < restarts and best >= control["stop_nmse"] and reached < STOP_CHECKS:
             runs += 1
             regressor, generations, run_best, stale = None, 0, math.inf, 0
             front: dict[str, sp.Expr] = {}  # the run's latest Pareto front
@@ -195,14 +201,21 @@ class OperonBackend(Backend):
                 with np.errstate(all="ignore"):
                     regressor.fit(X, y)
                 generations += chunk
-                front = {}
-                chunk_best = _collect(regressor, symbols, front) / variance
+                front, scored = {}, []
+                chunk_best = _collect(regressor, symbols, front, scored) / variance
+                if settings.stop is not None:
+                    size = settings.stop(scored)
+                    if size is None:
+                        reached = 0
+                    else:
+                        reached = reached + 1 if simplest is not None and size >= simplest else 1
+                        simplest = size if simplest is None else min(simplest, size)
                 if bar is not None:
                     bar.update(chunk)
                     bar.set_postfix(run=runs, best_nmse=f"{min(best, chunk_best):.3g}")
                 stale = stale + 1 if chunk_best > run_best * (1 - STALL_IMPROVEMENT) else 0
                 run_best = min(run_best, chunk_best)
-                if run_best < control["stop_nmse"] or stale >= PATIENCE:
+                if run_best < control["stop_nmse"] or stale >= PATIENCE or reached >= STOP_CHECKS:
                     break
             found.update(front)
             best = min(best, run_best)
@@ -214,8 +227,10 @@ class OperonBackend(Backend):
         return list(found.values())
 
 
-def _collect(regressor, symbols: Sequence[sp.Symbol], found: dict[str, sp.Expr]) -> float:
-    """Add the regressor's Pareto front to ``found`` (keyed by text); best MSE."""
+def _collect(regressor, symbols: Sequence[sp.Symbol], found: dict[str, sp.Expr],
+             scored: list[tuple[sp.Expr, float]] | None = None) -> float:
+    """Add the regressor's Pareto front to ``found`` (keyed by text) and its
+    (expression, MSE) pairs to ``scored``; returns the best MSE."""
     import pyoperon as op
 
     names = {name: symbols[i] for i, name in enumerate(regressor.variables_.values())}
@@ -227,6 +242,8 @@ def _collect(regressor, symbols: Sequence[sp.Symbol], found: dict[str, sp.Expr])
             expr = _to_sympy(text, names)
             if expr is not None:
                 found[text] = expr
+        if scored is not None and text in found:
+            scored.append((found[text], float(stats["mean_squared_error"])))
     return best
 
 

@@ -10,7 +10,8 @@ the best refitted loss (:meth:`Fitness.accepts`). The steps, in order:
    number the data supports: 0 (dropping the term), integers, small
    rationals ``p/q`` (``|p|, q <= 12``), and those times ``pi``, ``1/pi``,
    ``pi**2``, ``sqrt(pi)``, ``sqrt(2)``, ``sqrt(3)``, ``sqrt(2*pi)`` or their
-   inverses - only when it is written with fewer digits than the data
+   inverses - only when it is written with at most ``SPARE_DIGITS`` more
+   digits than the data
    require of the decimal value (the simplest rationals may have the other
    constants refitted around them);
 3. :func:`simplify` - sympy simplification (with positive symbols where the
@@ -23,6 +24,7 @@ the best refitted loss (:meth:`Fitness.accepts`). The steps, in order:
 from __future__ import annotations
 
 import logging
+import itertools
 import math
 import time
 from collections.abc import Sequence
@@ -32,6 +34,7 @@ import numpy as np
 import sympy as sp
 
 from .expressions import complexity, constants, make_function, normalise_ratio
+from .noise import NoiseFloor
 
 logger = logging.getLogger(__name__)
 
@@ -39,16 +42,26 @@ logger = logging.getLogger(__name__)
 #: with the complexity cost charged for each.
 _BASES = (
     (sp.Integer(1), 0), (sp.pi, 1), (1 / sp.pi, 1), (sp.pi**2, 2), (1 / sp.pi**2, 2),
-    (sp.sqrt(sp.pi), 2), (1 / sp.sqrt(sp.pi), 2), (sp.sqrt(2), 1), (sp.sqrt(3), 1),
+    (sp.sqrt(sp.pi), 2), (1 / sp.sqrt(sp.pi), 2), (sp.sqrt(2), 2), (sp.sqrt(3), 2),
     (sp.sqrt(2 * sp.pi), 2), (1 / sp.sqrt(2 * sp.pi), 2),
 )
 
 #: Largest numerator of a simple fraction or multiple of pi, sqrt(2), ...
 MAX_NUMERATOR = 12
+#: Largest numerator or denominator of a rational multiple of pi, sqrt(2), ...
+MAX_IRRATIONAL_TERM = 8
 
 #: Only rationals this simple (digits) are tried with the other constants
 #: refitted around them; other numbers must fit as they are.
 REFIT_COST = 2
+
+#: Terms tried for dropping with the other constants refitted, on exact data
+#: (on noisy data: every constant).
+EXACT_DROP_REFITS = 2
+
+#: A nice number may cost this many digits more than the data require of the
+#: decimal value (3*pi/2 for 4.7 when two digits are all the data support).
+SPARE_DIGITS = 1
 
 #: What sympy's rewrites raise on expressions they cannot handle (skipped).
 _SYMPY_FAILURES = (TypeError, ValueError, NotImplementedError, RecursionError, sp.PolynomialError)
@@ -72,14 +85,16 @@ class Fitness:
         The symbols standing for the columns of ``X``.
     """
 
-    def __init__(self, X: np.ndarray, y: np.ndarray, symbols: Sequence[sp.Symbol]):
+    def __init__(self, X: np.ndarray, y: np.ndarray, symbols: Sequence[sp.Symbol],
+                 noise: NoiseFloor | None = None):
         self.X = np.asarray(X, dtype=float)
         self.y = np.asarray(y, dtype=float)
         self.symbols = list(symbols)
         self.variance = float(np.var(self.y)) if len(self.y) else 0.0
-        scale = self.variance if self.variance > 0 else float(np.mean(self.y**2))
+        #: the noise floor of the data (zero noise: exact data).
+        self.noise = noise if noise is not None else NoiseFloor.of(self.y, 0.0)
         #: losses below this are numerically exact (rounding noise of the data).
-        self.floor = 1e-10 * scale if scale > 0 else 1e-300
+        self.floor = self.noise.numerical
 
     def loss(self, expr: sp.Expr) -> float:
         """Mean squared error of ``expr`` (``inf`` if not finite everywhere)."""
@@ -94,11 +109,12 @@ class Fitness:
     def accepts(self, new_loss: float, reference_loss: float) -> bool:
         """Whether ``new_loss`` is as good as ``reference_loss`` given the data.
 
-        Allowed increase: a likelihood-ratio margin (``4 / n`` relative, one
-        extra parameter at ~95 %) plus the numerical floor ``1e-10 var(y)``.
+        Allowed increase: the likelihood-ratio margin of one constant
+        (:meth:`NoiseFloor.margin`: ``chi2_1(95 %) * s2 / n`` with ``s2`` the
+        larger of the noise floor and ``reference_loss``) plus the numerical
+        floor ``1e-10 var(y)``.
         """
-        n = max(len(self.y), 1)
-        return new_loss <= reference_loss * (1 + 4.0 / n) + self.floor
+        return new_loss <= reference_loss + self.noise.margin(reference_loss)
 
 
 class Parametric:
@@ -177,6 +193,8 @@ def nice_numbers(value: float, allow_pi: bool = True, tolerance: float = 1e-2) -
             continue
         if (fraction.denominator > 1 or cost) and abs(fraction.numerator) > MAX_NUMERATOR:
             continue  # 392*sqrt(2) or 68/7 are not "simple"
+        if cost and max(abs(fraction.numerator), fraction.denominator) > MAX_IRRATIONAL_TERM:
+            continue  # nor is 7*sqrt(2)/9 (1.09994), which would pass for 1.1
         error = abs(ratio - float(fraction)) / abs(ratio)
         if error > tolerance:
             continue
@@ -206,35 +224,55 @@ def snap_constants(
     allow_pi: bool = True,
     max_refits: int = 6,
     deadline: float | None = None,
-) -> None:
-    """Fix constants of ``model`` to the simplest numbers the data supports.
+    refit_drops: bool = True,
+) -> float:
+    """Fix constants of ``model`` to the simplest numbers the data supports;
+    returns the loss the next step is judged against.
 
-    For each constant: zero (dropping a term) if the data accept it;
-    otherwise a "nice" number (:func:`nice_numbers`) if it is written with
-    fewer digits than the data require of the decimal value (integers, and
-    any number used as an exponent: one more digit allowed) and the loss
-    stays acceptable - as is, or, for the simplest rationals (cost <=
-    ``REFIT_COST``), after refitting the other constants (at most
-    ``max_refits`` refits).
+    For each constant (largest first): zero (dropping a term) if the data
+    accept it, as is or with the other constants refitted (backward
+    elimination: each step is a likelihood-ratio test against the current
+    equation, :meth:`Fitness.accepts`); otherwise a "nice" number
+    (:func:`nice_numbers`) if it is written with at most ``SPARE_DIGITS``
+    more digits than the data require of the decimal value (any number used
+    as an exponent: one more) and the loss stays acceptable - as is,
+    or, for the simplest rationals (cost <= ``REFIT_COST``), after refitting
+    the other constants (at most ``max_refits`` refits). ``refit_drops=False``
+    tries dropping terms without refits only (cheap).
     """
-    accepts = lambda loss: model.fitness.accepts(loss, reference_loss)
+    current = [reference_loss]
+    accepts = lambda loss: model.fitness.accepts(loss, current[0])
     refits = max_refits
+    # Noisy data fit every spurious term a little: dropping one needs a refit.
+    drop_refits = len(model.values) if model.fitness.noise.noisy else EXACT_DROP_REFITS
+    drop_refits = drop_refits if refit_drops else 0
     powers = {power.exp for power in model.body.atoms(sp.Pow)}
     exponents = {i for i, p in enumerate(model.params) if p in powers}
+
+    def keep(i, trial, number, loss):
+        model.values, model.fixed[i] = trial, number
+        current[0] = max(current[0], loss)
+
     for i in np.argsort(-np.abs(model.values)):
         if deadline is not None and time.monotonic() > deadline:
-            return
+            break
         value = model.values[i]
         trial = model.values.copy()
         trial[i] = 0.0
-        if accepts(model.loss(trial)):
-            model.values, model.fixed[i] = trial, sp.Integer(0)
+        loss = model.loss(trial)
+        if not accepts(loss) and drop_refits > 0 and len(model.values) - len(model.fixed) > 1:
+            drop_refits -= 1
+            model.fixed[i] = sp.Integer(0)
+            trial, loss = model.refit(trial, max_nfev=50)
+            del model.fixed[i]
+        if accepts(loss):
+            keep(i, trial, sp.Integer(0), loss)
             continue
         needed = _digits_needed(model, i, accepts)
         exponent = i in exponents  # x**(1/2) reads better than x**0.5
         for number, cost in nice_numbers(value, allow_pi):
             allowance = needed + exponent
-            if cost > allowance or (cost == allowance and not (number.is_Integer or exponent)):
+            if cost > allowance + SPARE_DIGITS:
                 continue
             trial = model.values.copy()
             trial[i] = float(number)
@@ -245,8 +283,9 @@ def snap_constants(
                 trial, loss = model.refit(trial, max_nfev=50)
                 del model.fixed[i]
             if accepts(loss):
-                model.values, model.fixed[i] = trial, number
+                keep(i, trial, number, loss)
                 break
+    return current[0]
 
 
 def simplify(expr: sp.Expr, fitness: Fitness) -> sp.Expr:
@@ -293,6 +332,64 @@ def simplify(expr: sp.Expr, fitness: Fitness) -> sp.Expr:
     return best
 
 
+def unfold_differences(expr: sp.Expr, X: np.ndarray, symbols: Sequence[sp.Symbol]) -> sp.Expr:
+    """Products hidden in sums of cosines (or sines), made explicit.
+
+    A search that lacks the product ``x * sin(w)`` can write it as
+    ``c*cos(w) - c*cos(w + d*x)`` with a tiny ``d`` and a huge ``c``, or as
+    ``c*cos(e*x - w) - c*cos(e*x + w)``. Two terms ``c1*f(a) + c2*f(b)``
+    (``f`` cos or sin, ``|c2| ~ |c1|``) are rewritten as a product by the
+    sum-to-product identities (``cos a - cos b = -2 sin((a+b)/2) sin((a-b)/2)``,
+    ...), and a factor whose argument stays below ``SMALL_ANGLE`` on the data
+    ``X`` is linearised (``sin u -> u``, ``cos u -> 1``). The result is only a
+    candidate: its constants are refitted and the data decide.
+    """
+    if not expr.args:
+        return expr
+    args = [unfold_differences(a, X, symbols) for a in expr.args]
+    expr = expr.func(*args) if args != list(expr.args) else expr
+    if not expr.is_Add:
+        return expr
+    terms = list(expr.args)
+    for i, j in itertools.combinations(range(len(terms)), 2):
+        found = _sum_to_product(terms[i], terms[j], X, symbols)
+        if found is not None:
+            rest = [t for k, t in enumerate(terms) if k not in (i, j)]
+            return sp.Add(found, *rest)
+    return expr
+
+
+#: Largest |angle| on the data for which :func:`unfold_differences` linearises.
+SMALL_ANGLE = 0.6
+
+
+def _sum_to_product(first, second, X, symbols):
+    c1, f1 = first.as_coeff_Mul()
+    c2, f2 = second.as_coeff_Mul()
+    if not (isinstance(f1, (sp.cos, sp.sin)) and type(f1) is type(f2)) or c1 == 0:
+        return None
+    if abs(abs(float(c1)) - abs(float(c2))) > 1e-2 * abs(float(c1)):
+        return None
+    a, b = f1.args[0], f2.args[0]
+    half_sum, half_difference = sp.expand((a + b) / 2), sp.expand((a - b) / 2)
+    same = float(c1) * float(c2) > 0
+    if isinstance(f1, sp.cos):
+        product = (2 * sp.cos(half_sum) * sp.cos(half_difference) if same
+                   else -2 * sp.sin(half_sum) * sp.sin(half_difference))
+    else:
+        product = (2 * sp.sin(half_sum) * sp.cos(half_difference) if same
+                   else 2 * sp.cos(half_sum) * sp.sin(half_difference))
+    small = {}
+    for factor in sp.Mul.make_args(product):
+        if isinstance(factor, (sp.sin, sp.cos)) and factor.args[0].free_symbols:
+            values = make_function(factor.args[0], symbols)(X)
+            if np.all(np.isfinite(values)) and np.max(np.abs(values)) <= SMALL_ANGLE:
+                small[factor] = factor.args[0] if isinstance(factor, sp.sin) else sp.Integer(1)
+    if not small:
+        return None  # a product of two full cosines is no simpler than their sum
+    return c1 * product.xreplace(small)
+
+
 def round_constants(model: Parametric, reference_loss: float) -> sp.Expr:
     """The expression with the free constants at the fewest significant
     digits (2 to 12) the data support."""
@@ -319,6 +416,15 @@ def merge_numbers(expr: sp.Expr) -> sp.Expr:
         if len(numbers) > 1 and any(a.has(sp.Float) for a in numbers):
             value = sp.Float(float(expr.func(*numbers).evalf()))
             return expr.func(value, *[a for a in args if a.free_symbols])
+    if expr.is_Mul:
+        # c*x*(a*u + b*v) has one constant too many: c goes into the sum.
+        numbers = [a for a in args if not a.free_symbols]
+        sums = [a for a in args if a.is_Add]
+        if (len(numbers) == 1 and numbers[0].has(sp.Float) and len(sums) == 1
+                and all(t.as_coeff_Mul()[0].has(sp.Float) for t in sums[0].args)):
+            rest = [a for a in args if a is not numbers[0] and a is not sums[0]]
+            spread = sp.Add(*[numbers[0] * t for t in sums[0].args])
+            return sp.Mul(merge_numbers(spread), *rest)
     return expr.func(*args)
 
 
@@ -329,7 +435,7 @@ def polish(
 
     The result's loss is within :meth:`Fitness.accepts` of the refitted loss.
     Past ``deadline`` (``time.monotonic()``), steps are skipped: at worst
-    the constants are only rounded.
+    the constants the data do not need are dropped and the others rounded.
     """
     late = lambda: deadline is not None and time.monotonic() > deadline
     model = Parametric(normalise_ratio(merge_numbers(expr)), fitness)
@@ -340,7 +446,7 @@ def polish(
     if not math.isfinite(reference):
         return model.expression(), reference
     if not late():
-        snap_constants(model, reference, allow_pi, deadline=deadline)
+        reference = snap_constants(model, reference, allow_pi, deadline=deadline)
     if not late():
         snapped = model.expression()
         simpler = merge_numbers(simplify(snapped, fitness))
@@ -348,6 +454,8 @@ def polish(
         if simpler != snapped or len(constants(simpler)) < len(model.values) - len(model.fixed):
             model = Parametric(simpler, fitness)
             model.values, _ = model.refit()
-            snap_constants(model, reference, allow_pi, max_refits=2, deadline=deadline)
+            reference = snap_constants(model, reference, allow_pi, max_refits=2, deadline=deadline)
+    else:  # out of time: snap what needs no refit (drop unneeded terms, nice numbers)
+        reference = snap_constants(model, reference, allow_pi, max_refits=0, refit_drops=False)
     final = round_constants(model, reference)
     return final, fitness.loss(final)

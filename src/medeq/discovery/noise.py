@@ -1,0 +1,157 @@
+"""The noise floor of the data, and when an equation has reached it.
+
+An equation with ``k`` fitted constants that is the law behind the data
+leaves residuals that are the measurement noise: with ``n`` samples of noise
+variance ``s2``, ``n * mse / s2`` follows a chi-square distribution with
+``n - k`` degrees of freedom. When ``s2`` is itself estimated (by the
+surrogate, or here) from about ``m`` degrees of freedom, the ratio
+``(mse * n / (n - k)) / s2`` follows an F(``n - k``, ``m``) distribution.
+
+:class:`NoiseFloor` turns this into the test every part of discovery uses:
+
+- :meth:`NoiseFloor.reached` - an equation is *at the floor* (statistically
+  indistinguishable from the noise) when that ratio is below the
+  ``1 - LEVEL`` quantile of its distribution (chi-square for a known noise
+  variance, F for an estimated one). A numerical floor of ``1e-10 var(y)``
+  is added so that exact data (noise zero) still has a usable floor.
+- :meth:`NoiseFloor.margin` - the likelihood-ratio margin for one
+  simplification (one constant fixed or dropped): the loss may grow by
+  ``chi2_1(1 - LEVEL_STEP) * s2 / n``, with ``s2`` the larger of the floor
+  and the current loss.
+- :meth:`NoiseFloor.consistent` - the floor is lowered to what an equation
+  actually achieves (``mse * n / (n - k)``) when that is lower: data cannot
+  be noisier than an equation that fits them.
+
+Where the floor comes from (:func:`estimate_noise_variance`): ``MED.discover``
+passes the measurement variances the user gave, or else the noise level its
+Gaussian-process surrogate fitted; :func:`medeq.discovery.discover_arrays`
+without ``noise_variance`` fits the same Gaussian process (Matern-5/2 with a
+white-noise term, maximum a posteriori) to the data it is given. The GP is
+preferred to nearest-neighbour differences, which mix the function's own
+variation into the estimate as soon as there are more than one or two
+inputs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Significance level of the "at the floor" test (false rejections of the true law).
+LEVEL = 0.01
+#: Significance level of one simplification step (one constant fixed or dropped).
+LEVEL_STEP = 0.05
+#: A surrogate noise level within this factor of its lower bound means "no noise found".
+AT_BOUND = 10.0
+#: Losses below this fraction of var(y) are numerically exact.
+NUMERICAL = 1e-10
+
+
+@dataclass(frozen=True)
+class NoiseFloor:
+    """Noise variance ``variance`` of ``n`` samples, estimated from ``dof``
+    degrees of freedom (``math.inf``: known exactly), and the numerical floor
+    ``numerical`` (response units squared)."""
+
+    variance: float
+    n: int
+    dof: float = math.inf
+    numerical: float = 0.0
+
+    @classmethod
+    def of(cls, y: np.ndarray, variance: float | None, dof: float = math.inf) -> "NoiseFloor":
+        y = np.asarray(y, dtype=float)
+        spread = float(np.var(y)) if len(y) else 0.0
+        scale = spread if spread > 0 else float(np.mean(y**2)) if len(y) else 0.0
+        numerical = NUMERICAL * scale if scale > 0 else 1e-300
+        value = 0.0 if variance is None or not math.isfinite(variance) else max(float(variance), 0.0)
+        return cls(value, max(len(y), 1), dof, numerical)
+
+    @property
+    def noisy(self) -> bool:
+        """Whether the floor is above the numerical one (the data are noisy)."""
+        return self.variance > self.numerical
+
+    def threshold(self, k: int = 0) -> float:
+        """Largest mean squared error at the floor for ``k`` fitted constants."""
+        from scipy import special  # scipy.stats takes seconds to import
+
+        n = self.n
+        free = max(n - int(k), 1)
+        if self.dof == math.inf:
+            quantile = special.chdtri(free, LEVEL) / free
+        else:
+            quantile = special.fdtri(free, max(self.dof, 1.0), 1 - LEVEL)
+        return self.variance * quantile * free / n + self.numerical
+
+    def reached(self, loss: float, k: int = 0) -> bool:
+        """Whether an equation of ``k`` constants and this loss is at the floor."""
+        return math.isfinite(loss) and loss <= self.threshold(k)
+
+    def margin(self, loss: float) -> float:
+        """Allowed loss increase for one simplification of an equation with ``loss``."""
+        from scipy import special
+
+        return special.chdtri(1, LEVEL_STEP) * max(loss, self.variance) / self.n + self.numerical
+
+    def consistent(self, fits: list[tuple[float, int]]) -> "NoiseFloor":
+        """This floor, lowered to the best unbiased noise estimate of ``fits``
+        ((loss, constants) pairs, only those with ``constants < n / 2``)."""
+        estimates = [
+            loss * self.n / (self.n - k) for loss, k in fits
+            if math.isfinite(loss) and 2 * k < self.n
+        ]
+        if not estimates or min(estimates) >= self.variance:
+            return self
+        return NoiseFloor(max(min(estimates), 0.0), self.n, self.dof, self.numerical)
+
+
+def estimate_noise_variance(X: np.ndarray, y: np.ndarray, seed: int | None = None) -> float:
+    """Noise variance of ``y`` (response units squared) from a Gaussian process
+    fitted to ``(X, y)`` (inputs scaled to the unit cube)."""
+    from ..surrogate import GaussianProcessSurrogate
+
+    X = np.asarray(X, dtype=float)
+    low, high = X.min(axis=0), X.max(axis=0)
+    span = np.where(high > low, high - low, 1.0)
+    model = GaussianProcessSurrogate(seed=seed).fit((X - low) / span, np.asarray(y, dtype=float))
+    return surrogate_noise(model)
+
+
+def surrogate_noise(model) -> float:
+    """Noise variance a fitted :class:`~medeq.surrogate.GaussianProcessSurrogate`
+    found (response units squared); 0 when its noise level sits at the lower
+    bound, i.e. it found no noise (exact data)."""
+    from ..surrogate import NOISE_BOUNDS
+
+    if model.noise_level <= AT_BOUND * NOISE_BOUNDS[0]:
+        return 0.0
+    return float(model.noise_variance)
+
+
+def denoising_error(X: np.ndarray, y: np.ndarray, seed: int | None = None, folds: int = 5) -> float:
+    """Held-out mean squared error of a Gaussian process's mean: ``folds``-fold
+    cross-validation of :class:`~medeq.surrogate.GaussianProcessSurrogate`
+    (inputs scaled to the unit cube) on ``(X, y)``.
+
+    It estimates ``noise + E[(mean - truth)^2]``: replacing ``y`` by the
+    surrogate's mean helps when the second term is below the noise, i.e.
+    when this error is below twice the noise variance.
+    """
+    from ..surrogate import GaussianProcessSurrogate
+
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    low, high = X.min(axis=0), X.max(axis=0)
+    unit = (X - low) / np.where(high > low, high - low, 1.0)
+    order = np.random.default_rng(seed).permutation(len(y))
+    errors = np.empty(len(y))
+    for part in np.array_split(order, min(folds, len(y))):
+        train = np.setdiff1d(order, part)
+        if len(train) < 2:
+            return math.inf
+        model = GaussianProcessSurrogate(seed=seed).fit(unit[train], y[train])
+        errors[part] = model.predict(unit[part], return_std=False) - y[part]
+    return float(np.mean(errors**2))
