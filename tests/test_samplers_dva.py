@@ -230,12 +230,29 @@ def test_hedge_members_early_only(monkeypatch):
                                2 * np.log(fitted[both]), rtol=1e-6, atol=1e-6)
     assert len(medeq.DVASampler(5, seed=0, hedge=0).design_members(
         med, 17, reference, np.random.default_rng(0))) == 1
-    monkeypatch.setattr(samplers, "HEDGE_RESULTS", 10)
-    assert len(hedged.design_members(med, 17, reference, np.random.default_rng(0))) == 1
     explore = medeq.DVASampler(5, seed=0, hedge=0, explore=0.5)
     members = explore.design_members(med, 17, reference, np.random.default_rng(0))
-    assert len(members) == 2 and members[1][3] == 0.5
+    loo = np.mean(med.gp[0].loo_residuals() ** 2)
+    assert len(members) == 2 and members[1][3] == pytest.approx(min(1.0, 0.5 * loo))
     assert np.ptp(members[1][0].length_scale) == 0  # isotropic
+    monkeypatch.setattr(samplers, "HEDGE_RESULTS", 10)
+    assert len(hedged.design_members(med, 17, reference, np.random.default_rng(0))) == 1
+
+
+def test_loo_residuals_match_refitting_without_the_point():
+    from medeq.surrogate import GaussianProcessSurrogate
+
+    x = np.random.default_rng(3).random((15, 2))
+    y = np.sin(3 * x[:, 0]) + x[:, 1]
+    gp = GaussianProcessSurrogate(seed=0).fit(x, y)
+    loo = gp.loo_residuals()
+    z = (y - gp.mean_) / gp.scale_
+    for i in (0, 7):
+        rest = np.delete(np.arange(15), i)
+        gp._condition(x[rest], z[rest], np.full(14, 1e-8))
+        mean = gp.predict(x[i : i + 1], return_std=False)[0]
+        assert (y[i] - mean) / gp.scale_ == pytest.approx(loo[i], rel=1e-3, abs=1e-6)
+        gp._condition(x, z, np.full(15, 1e-8))
 
 
 def test_hedged_batch_explores_an_input_the_fit_calls_unimportant():

@@ -29,7 +29,7 @@ from .surrogate import BatchPosterior
 
 #: DVASampler conditions on at most this many known points (a farthest-point
 #: subset above), which bounds the cost of a batch for very large campaigns.
-MAX_KNOWN = 2000
+MAX_KNOWN = 1000
 #: DVASampler hedges over length scales (``hedge`` draws) up to this many results.
 HEDGE_RESULTS = 200
 
@@ -168,16 +168,20 @@ class DVASampler(Sampler):
     re-chooses the batch among the first batch and ``refine`` random
     perturbations of each of its points.
 
-    Robust to overconfident hyperparameters: early in a campaign (up to
-    :data:`HEDGE_RESULTS` results) ARD length scales rest on a handful of
-    results, and a design made for one wrong fit can leave an input it
-    believes unimportant unexplored for good. The variance is therefore
-    integrated over ``hedge`` further length-scale vectors drawn from the
-    Laplace approximation of their posterior (antithetic pairs), as well as
-    the fitted one. The draws spread widely where the data say little and
-    collapse onto the fit as results accumulate, so the hedge fades by
-    itself. ``explore`` adds an isotropic, purely space-filling kernel with
-    that share (0 by default: measured no better, see ``benchmarks/sampling.py``).
+    Hedging against overconfident hyperparameters (options, off by
+    default): early in a campaign (up to :data:`HEDGE_RESULTS` results) ARD
+    length scales rest on a handful of results, and a design made for one
+    wrong fit can leave an input it believes unimportant unexplored.
+    ``hedge > 0`` integrates the variance over that many further
+    length-scale vectors drawn from the Laplace approximation of their
+    posterior (antithetic pairs), which spread where the data say little
+    and collapse onto the fit as results accumulate. ``explore > 0`` adds
+    an isotropic, purely space-filling kernel whose share is ``explore``
+    times the surrogate's leave-one-out error (relative mean square, at
+    most 1): large while the model predicts its own results badly,
+    vanishing as it earns trust. Measured on the tuning functions of
+    ``benchmarks/sampling.py`` (seeds 0-4), neither beat the unhedged
+    design (README, "Adaptive sampling"), so both default to off.
 
     Deterministic for a given seed and campaign. On this 2-core machine a
     ``sample(32)`` with 500 results in 6 dimensions takes well under a second
@@ -202,11 +206,12 @@ class DVASampler(Sampler):
         the squared slope of the surrogate's mean).
     refine : int, default 0
         Local perturbations per point for the second greedy pass (0: none).
-    hedge : int, default 4
+    hedge : int, default 0
         Length-scale draws per response from the Laplace approximation of
         the hyperparameters (0: design for the fitted kernel only).
     explore : float, default 0.0
-        Share of an isotropic space-filling kernel in the summed criterion.
+        Weight of the space-filling kernel per unit of the surrogate's
+        relative leave-one-out mean squared error (0: none).
     """
 
     def __init__(
@@ -218,7 +223,7 @@ class DVASampler(Sampler):
         floor: float = 1.0,
         focus: float = 0.7,
         refine: int = 0,
-        hedge: int = 4,
+        hedge: int = 0,
         explore: float = 0.0,
     ):
         super().__init__(d, seed)
@@ -306,10 +311,25 @@ class DVASampler(Sampler):
             share = 1.0 / (1 + len(draws))
             members.append((kernel, noise, weights, share))
             members += [(Matern(lengths, nu=2.5), noise, weights, share) for lengths in draws]
-        if self.explore:
-            members.append((Matern(np.full(self.d, spacing), nu=2.5), 1e-6, None,
-                            self.explore * len(models)))
+        share = sum(self.explore_share(model) for model in models)
+        if share > 0:
+            members.append((Matern(np.full(self.d, spacing), nu=2.5), 1e-6, None, share))
         return members
+
+    def explore_share(self, model) -> float:
+        """Share of pure space filling for one response: ``explore`` times
+        the surrogate's leave-one-out mean squared error relative to the
+        responses' variance (0 for a model that predicts its own results
+        well, about 1 for one that explains nothing), at most 1.
+
+        Computed up to ``HEDGE_RESULTS`` results; above, the model has had
+        its chance to earn trust and the share is 0.
+        """
+        if not self.explore or getattr(model, "n_train", HEDGE_RESULTS + 1) > HEDGE_RESULTS:
+            return 0.0
+        if not hasattr(model, "loo_residuals"):
+            return 0.0
+        return float(min(1.0, self.explore * np.mean(model.loo_residuals() ** 2)))
 
     def hedge_lengths(self, model, total: int, rng) -> list:
         """``hedge`` plausible alternatives to a surrogate's length scales.
@@ -402,13 +422,15 @@ def farthest_subset(points: np.ndarray, m: int) -> np.ndarray:
     traversal (a space-filling subset that keeps the coverage)."""
     if len(points) <= m:
         return points
+    squares = np.einsum("ij,ij->i", points, points)
     nearest = ((points - points.mean(axis=0)) ** 2).sum(axis=1)
     chosen = [int(np.argmin(nearest))]
-    nearest = ((points - points[chosen[0]]) ** 2).sum(axis=1)
+    nearest = squares - 2.0 * points @ points[chosen[0]] + squares[chosen[0]]
     for _ in range(m - 1):
         best = int(np.argmax(nearest))
         chosen.append(best)
-        np.minimum(nearest, ((points - points[best]) ** 2).sum(axis=1), out=nearest)
+        # |a - b|^2 = |a|^2 - 2 a.b + |b|^2: one matrix-vector product per step
+        np.minimum(nearest, squares - 2.0 * points @ points[best] + squares[best], out=nearest)
     return points[np.sort(chosen)]
 
 
