@@ -18,6 +18,7 @@ import plotly.colors
 import plotly.graph_objects as go
 
 from .arguments import name_index
+from .parameters import is_integer, is_log, spaced_values
 
 #: Epoch colours, cycled when there are more epochs than colours.
 PALETTE: list[str] = list(plotly.colors.qualitative.Plotly) + list(plotly.colors.qualitative.D3)
@@ -191,12 +192,14 @@ def slice_grid(med, pair: tuple[int, int], fixed: np.ndarray, resolution: tuple[
     """Regular grid over the ``pair`` of parameters, the others at ``fixed``.
 
     Returns the x and y coordinates and the ``(ny * nx, P)`` points, row-major
-    so that ``values.reshape(ny, nx)`` is a heat map's ``z``.
+    so that ``values.reshape(len(ys), len(xs))`` is a heat map's ``z``. Grids
+    are even in each parameter's scale (geometric for a log scale) and an
+    integer parameter has at most one line per integer, so there may be
+    fewer than ``resolution`` lines.
     """
     i, j = pair
-    low, high = med.parameters["min"].to_numpy(float), med.parameters["max"].to_numpy(float)
-    xs = np.linspace(low[i], high[i], resolution[0])
-    ys = np.linspace(low[j], high[j], resolution[1])
+    xs = spaced_values(med.parameters, i, resolution[0])
+    ys = spaced_values(med.parameters, j, resolution[1])
     gx, gy = np.meshgrid(xs, ys)
     points = np.tile(np.asarray(fixed, float), (gx.size, 1))
     points[:, i], points[:, j] = gx.ravel(), gy.ravel()
@@ -205,9 +208,20 @@ def slice_grid(med, pair: tuple[int, int], fixed: np.ndarray, resolution: tuple[
 
 def line_grid(med, resolution: int) -> tuple[np.ndarray, np.ndarray]:
     """Points along the only parameter of a 1-D campaign: ``(xs, (n, 1) points)``."""
-    low, high = med.parameters["min"].iloc[0], med.parameters["max"].iloc[0]
-    xs = np.linspace(low, high, resolution)
+    xs = spaced_values(med.parameters, 0, resolution)
     return xs, xs[:, None]
+
+
+def axis_scale(med, k: int, low: float, high: float) -> dict:
+    """Plotly axis settings showing parameter ``k`` over ``[low, high]``: a log
+    axis for a log-scaled parameter (Plotly gives its range in ``log10``); an
+    integer parameter's range is widened by half a step, so that the heat-map
+    cells of its extreme integers show whole."""
+    if is_integer(med.parameters)[k]:
+        low, high = low - 0.5, high + 0.5
+    if is_log(med.parameters)[k]:
+        return {"type": "log", "range": [float(np.log10(low)), float(np.log10(high))]}
+    return {"range": [low, high]}
 
 
 def colorbar_for(fig: go.Figure, row: int, col: int) -> dict:

@@ -12,9 +12,9 @@ Modes
     "columns": {"value": [...], "min": [...], ...}}``. The user's script is
     executed as ``__main__`` with the lines between ``# MED PARAMETERS START``
     and ``# MED PARAMETERS END`` replaced by ``parameters = <DataFrame>``
-    built from those values; line numbers are kept, so tracebacks point at
-    the user's file. The script's ``response`` (and optional ``extra``) are
-    saved.
+    built from those values (integer parameters' values as Python ints);
+    line numbers are kept, so tracebacks point at the user's file. The
+    script's ``response`` (and optional ``extra``) are saved.
 ``function``
     ``JOB_DIR/job.json`` holds ``{"function": path to a cloudpickle file,
     "sample": [...]}``; the function is called with the sample as a NumPy
@@ -143,6 +143,9 @@ def _run_script(job: dict, job_dir: str) -> dict:
     with open(path, encoding="utf-8") as file:
         source = file.read()
     parameters = pd.DataFrame(job["columns"], index=job["names"])
+    if any(isinstance(v, int) for v in job["columns"]["value"]):
+        # keep integer parameters' values Python ints (pandas would make them floats)
+        parameters["value"] = pd.Series(job["columns"]["value"], index=job["names"], dtype=object)
     code = compile(injected_source(source), path, "exec")
     namespace = {
         "__name__": "__main__",

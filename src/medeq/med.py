@@ -18,7 +18,14 @@ import pandas as pd
 from . import arguments
 from . import responses as resp
 from .evaluation import evaluate_in_process, warn_failures
-from .parameters import as_points, bounds, from_unit, to_unit, validate_parameters
+from .parameters import (
+    as_points,
+    bounds,
+    distinct_points,
+    from_unit,
+    to_unit,
+    validate_parameters,
+)
 from .samplers import DVASampler
 from .surrogate import fit_surrogates
 
@@ -163,13 +170,16 @@ class MED:
     def sample(self, n: int) -> np.ndarray:
         """Generate ``n`` new samples, add them to ``samples`` and the queue.
 
-        Returns the new samples in real units, shaped ``(n, P)``.
+        Returns the new samples in real units, shaped ``(n, P)``: log-scaled
+        parameters spread over their decades, integer parameters integral
+        and, while unused integer combinations remain, no sample repeated
+        (see :func:`medeq.parameters.distinct_points`).
         """
         if isinstance(n, (bool, np.bool_)) or int(n) != n or n < 1:
             raise ValueError(f"n must be a positive integer number of samples; got {n!r}.")
         n = int(n)
         unit = self._checked_sampler_output(self.sampler.sample(n, self), n)
-        new = from_unit(unit, self.parameters)
+        new = distinct_points(from_unit(unit, self.parameters), self.samples, self.parameters)
         self.samples = np.vstack([self.samples, new])
         self._autosave()
         return new.copy()

@@ -18,11 +18,13 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from . import responses as resp
+from .parameters import is_log
 from ._figures import (
     MEAN_SCALE,
     STD_SCALE,
     add_curves,
     axis_pair,
+    axis_scale,
     check_resolution,
     colorbar_for,
     finish,
@@ -99,35 +101,39 @@ def plot_samples(med, colors=None, marker_size: float = 10, path=None, **kwargs)
 def _sample_axes(fig: go.Figure, med, groups) -> None:
     """Axis titles and ranges covering the bounds (and any augmented point)."""
     names = med.parameter_names
-    ranges = [_padded_range(med, k, groups) for k in range(len(names))]
+    axes = [_padded_axis(med, k, groups) for k in range(len(names))]
     if len(names) == 1:
-        fig.update_xaxes(title=names[0], range=ranges[0])
+        fig.update_xaxes(title=names[0], **axes[0])
         fig.update_yaxes(title="epoch", type="category")
     elif len(names) == 2:
-        fig.update_xaxes(title=names[0], range=ranges[0])
-        fig.update_yaxes(title=names[1], range=ranges[1])
+        fig.update_xaxes(title=names[0], **axes[0])
+        fig.update_yaxes(title=names[1], **axes[1])
     elif len(names) == 3:
-        fig.update_scenes(**{f"{a}axis": {"title": {"text": n}, "range": r}
-                             for a, n, r in zip("xyz", names, ranges)},
+        fig.update_scenes(**{f"{a}axis": {"title": {"text": n}, **axis}
+                             for a, n, axis in zip("xyz", names, axes)},
                           aspectmode="cube", camera={"eye": {"x": 1.7, "y": 1.7, "z": 1.1}})
         fig.update_layout(margin={"l": 10, "r": 10, "b": 10, "t": 60})
     else:
         layout = {}
-        for k, r in enumerate(ranges):
+        for k, axis in enumerate(axes):
             suffix = "" if k == 0 else str(k + 1)
-            layout[f"xaxis{suffix}"] = {"range": r}
-            layout[f"yaxis{suffix}"] = {"range": r}
+            layout[f"xaxis{suffix}"] = dict(axis)
+            layout[f"yaxis{suffix}"] = dict(axis)
         fig.update_layout(**layout, dragmode="select")
 
 
-def _padded_range(med, k: int, groups) -> list[float]:
+def _padded_axis(med, k: int, groups) -> dict:
+    """Axis over the bounds and every sample, padded by 4% (in the log for a log scale)."""
     low, high = float(med.parameters["min"].iloc[k]), float(med.parameters["max"].iloc[k])
     for group in groups:
         if len(group.points):
             low = min(low, float(group.points[:, k].min()))
             high = max(high, float(group.points[:, k].max()))
+    if is_log(med.parameters)[k]:
+        pad = (high / low) ** 0.04
+        return axis_scale(med, k, low / pad, high * pad)
     pad = 0.04 * (high - low)
-    return [low - pad, high + pad]
+    return axis_scale(med, k, low - pad, high + pad)
 
 
 def plot_response(med, f=None, colors=None, response=None, parameters=None, values=None,
@@ -197,7 +203,7 @@ def plot_response(med, f=None, colors=None, response=None, parameters=None, valu
         if one_d:
             add_curves(fig, row, xs, panels)
         else:
-            _response_maps(fig, row, xs, ys, panels, resolution)
+            _response_maps(fig, row, xs, ys, panels)
         _overlay_samples(fig, med, row, len(columns), groups, pair, k, marker_size,
                          first=row == 1, one_d=one_d)
     _response_axes(fig, med, ks, len(columns), pair, one_d)
@@ -237,8 +243,8 @@ def _true_response(med, f, points: np.ndarray, ks: list[int]) -> np.ndarray:
     )
 
 
-def _response_maps(fig, row, xs, ys, panels, resolution) -> None:
-    nx, ny = resolution
+def _response_maps(fig, row, xs, ys, panels) -> None:
+    nx, ny = len(xs), len(ys)
     shared = [p for c, p in enumerate(panels) if c != 1]
     zmin = float(min(np.nanmin(p) for p in shared))
     zmax = float(max(np.nanmax(p) for p in shared))
@@ -276,13 +282,13 @@ def _overlay_samples(fig, med, row, n_cols, groups, pair, k, size, first, one_d)
 def _response_axes(fig, med, ks, n_cols, pair, one_d) -> None:
     names = med.parameter_names
     low, high = med.parameters["min"].to_numpy(float), med.parameters["max"].to_numpy(float)
+    x_axis = axis_scale(med, pair[0], low[pair[0]], high[pair[0]])
+    y_axis = axis_scale(med, pair[1], low[pair[1]], high[pair[1]])
     for row, k in enumerate(ks, start=1):
         for col in range(1, n_cols + 1):
-            fig.update_xaxes(title_text=names[pair[0]], range=[low[pair[0]], high[pair[0]]],
-                             row=row, col=col)
+            fig.update_xaxes(title_text=names[pair[0]], **x_axis, row=row, col=col)
             if one_d:
                 label = f"std({med.names[k]})" if col == 2 else med.names[k]
                 fig.update_yaxes(title_text=label, row=row, col=col)
             else:
-                fig.update_yaxes(title_text=names[pair[1]],
-                                 range=[low[pair[1]], high[pair[1]]], row=row, col=col)
+                fig.update_yaxes(title_text=names[pair[1]], **y_axis, row=row, col=col)

@@ -24,7 +24,7 @@ from scipy.stats import qmc
 from sklearn.gaussian_process.kernels import Matern
 from threadpoolctl import threadpool_limits
 
-from .parameters import to_unit
+from .parameters import from_unit, to_unit
 from .surrogate import BatchPosterior
 
 #: DVASampler conditions on at most this many known points (a farthest-point
@@ -112,19 +112,40 @@ class LatticeSampler(Sampler):
     The grid has ``k_1 * ... * k_d >= n`` nodes (counting the campaign's
     existing samples) with the ``k_i`` as equal as possible; nodes already
     sampled are skipped, and ``n`` of the others are taken evenly along the
-    grid order.
+    grid order. Nodes that integer parameters round to the same point count
+    once; the grid is refined while too few nodes are new.
     """
 
     def sample(self, n: int, med=None) -> np.ndarray:
         existing = existing_unit_points(med, self.d)
-        levels = lattice_levels(n + len(existing), self.d)
-        axes = [np.linspace(0, 1, k) if k > 1 else np.array([0.5]) for k in levels]
-        grid = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, self.d)
-        if len(existing):
-            taken = (np.abs(grid[:, None, :] - existing[None, :, :]).max(axis=2) < 1e-9).any(axis=1)
-            grid = grid[~taken]
-        pick = np.round(np.linspace(0, len(grid) - 1, n)).astype(int)
-        return grid[pick]
+        total = n + len(existing)
+        while True:
+            grid = lattice_grid(lattice_levels(total, self.d))
+            free = grid
+            if med is not None:
+                # Nodes as the campaign would store them (an integer parameter's
+                # nodes become the middle of their bin), compared with its samples.
+                nodes = np.clip(to_unit(from_unit(grid, med.parameters), med.parameters), 0, 1)
+                _, first = np.unique(nodes, axis=0, return_index=True)
+                distinct = np.zeros(len(grid), bool)
+                distinct[first] = True
+                taken = (np.abs(nodes[:, None, :] - existing[None, :, :]).max(axis=2) < 1e-9).any(axis=1)
+                free = grid[distinct & ~taken]
+            # Integer parameters merge nodes: refine the grid until n are new,
+            # or take nodes again once (nearly) every combination is used.
+            if len(free) >= n or total >= 8 * (n + len(existing)):
+                break
+            total *= 2
+        if len(free) < n:
+            free = grid
+        pick = np.round(np.linspace(0, len(free) - 1, n)).astype(int)
+        return free[pick]
+
+
+def lattice_grid(levels: list[int]) -> np.ndarray:
+    """Every node of a grid with ``levels[i]`` nodes along axis ``i`` (bounds included)."""
+    axes = [np.linspace(0, 1, k) if k > 1 else np.array([0.5]) for k in levels]
+    return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, len(levels))
 
 
 def lattice_levels(n: int, d: int) -> list[int]:

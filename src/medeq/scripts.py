@@ -37,7 +37,7 @@ import pandas as pd
 
 from . import _jobrunner
 from ._jobrunner import END, START
-from .parameters import validate_parameters
+from .parameters import is_integer, validate_parameters
 from .responses import EvaluationInterrupted, Outcome
 from .schedulers.base import Job, Scheduler, collect, prepare_job, saved_outcome
 
@@ -170,8 +170,11 @@ class Script:
             raise ScriptError(path, start + 1, f"invalid `parameters`: {err}") from None
 
     def job_payload(self, sample: np.ndarray) -> dict:
-        """The ``job.json`` content for one sample (values in real units)."""
-        columns = {"value": [float(v) for v in sample]}
+        """The ``job.json`` content for one sample (values in real units;
+        integer parameters as JSON integers)."""
+        integer = is_integer(self.parameters)
+        columns = {"value": [int(v) if whole and float(v).is_integer() else float(v)
+                             for v, whole in zip(sample, integer)]}
         for column in self.parameters.columns:
             if column != "value":
                 columns[column] = [_plain(v) for v in self.parameters[column]]

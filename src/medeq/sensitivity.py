@@ -22,6 +22,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from .parameters import bounds, transform
+
 logger = logging.getLogger(__name__)
 
 
@@ -81,7 +83,9 @@ def sensitivity(med, algorithm: str = "rbd_fast", response=None, shorten: bool =
     Parameters
     ----------
     med : medeq.MED
-        The campaign; its evaluated samples with finite responses are used.
+        The campaign; its evaluated samples with finite responses are used,
+        in the space the campaign is designed in (``log10`` of log-scaled
+        parameters), so the indices measure sensitivity over their decades.
     algorithm : str, default "rbd_fast"
         One of ``"rbd_fast"``, ``"delta"``, ``"pawn"``, ``"hdmr"``,
         ``"enhanced_hdmr"``, ``"discrepancy"`` (SALib's sampler-agnostic
@@ -185,8 +189,10 @@ def _analyse(med, k: int, algorithm: str, method: Method, analyze, kwargs: dict,
             f"response {med.names[k]!r} is constant over its {len(y)} samples; sensitivity "
             "indices are undefined."
         )
-    low = np.minimum(med.parameters["min"].to_numpy(float), x.min(axis=0))
-    high = np.maximum(med.parameters["max"].to_numpy(float), x.max(axis=0))
+    # In the space the campaign is designed in: log10 of log-scaled parameters.
+    x = transform(x, med.parameters)
+    low, high = transform(np.vstack(bounds(med.parameters)), med.parameters)
+    low, high = np.minimum(low, x.min(axis=0)), np.maximum(high, x.max(axis=0))
     problem = {"num_vars": len(names), "names": list(names),
                "bounds": np.column_stack([low, high]).tolist()}
     printed = io.StringIO()

@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from . import _figures as figures
-from .parameters import to_unit
+from .parameters import spaced_values, to_unit
 
 #: Vertical room taken by one slider, in pixels.
 SLIDER_HEIGHT = 95
@@ -47,8 +47,9 @@ def plot_gp(med, response=0, resolution=(32, 32), verbose: bool = True, paramete
         Reference values of the other parameters (name -> value), where the
         sliders start; default ``med.parameters["value"]``.
     steps : int, default 9
-        Slider positions per parameter, evenly spaced over its bounds (plus
-        the reference value).
+        Slider positions per parameter, evenly spaced over its bounds in its
+        scale (plus the reference value); an integer parameter steps
+        through integers (every one when it has at most ``steps``).
     near : float, default 0.25
         Samples whose root-mean-square distance to the slice, over the
         slider parameters in the unit cube, is at most ``near`` are drawn;
@@ -103,10 +104,8 @@ class _SliceFigure:
         self.reference, self.resolution = reference, resolution
         self.near, self.groups, self.size = near, groups, size
         self.others = [j for j in range(len(med.parameter_names)) if j not in pair]
-        low = med.parameters["min"].to_numpy(float)
-        high = med.parameters["max"].to_numpy(float)
         self.positions = {
-            j: np.unique(np.append(np.linspace(low[j], high[j], steps), reference[j]))
+            j: np.unique(np.append(spaced_values(med.parameters, j, steps), reference[j]))
             for j in self.others
         }
 
@@ -144,8 +143,8 @@ class _SliceFigure:
         low = self.med.parameters["min"].to_numpy(float)
         high = self.med.parameters["max"].to_numpy(float)
         i, j = self.pair
-        fig.update_xaxes(title_text=names[i], range=[low[i], high[i]])
-        fig.update_yaxes(title_text=names[j], range=[low[j], high[j]])
+        fig.update_xaxes(title_text=names[i], **figures.axis_scale(self.med, i, low[i], high[i]))
+        fig.update_yaxes(title_text=names[j], **figures.axis_scale(self.med, j, low[j], high[j]))
         n = len(sliders)
         fig.update_layout(
             title=self.title(self.reference), sliders=sliders,
@@ -166,7 +165,8 @@ class _SliceFigure:
         return fixed
 
     def _predict(self, fixed: list[np.ndarray]):
-        nx, ny = self.resolution
+        xs, ys = self.axes_values()
+        nx, ny = len(xs), len(ys)
         points = np.vstack([figures.slice_grid(self.med, self.pair, f, self.resolution)[2]
                             for f in fixed])
         mean, std = self.med.predict(points, response=self.k, return_std=True)
@@ -253,7 +253,8 @@ def _curves(med, k: int, n: int, groups, size) -> go.Figure:
                 marker=figures.marker(group, size), text=figures.hover_text(group, med.names),
             ), row=1, col=1)
     parameter = med.parameter_names[0]
-    fig.update_xaxes(title_text=parameter)
+    low, high = float(med.parameters["min"].iloc[0]), float(med.parameters["max"].iloc[0])
+    fig.update_xaxes(title_text=parameter, **figures.axis_scale(med, 0, low, high))
     fig.update_yaxes(title_text=name, row=1, col=1)
     fig.update_yaxes(title_text=f"std({name})", row=1, col=2)
     fig.update_layout(title=f"{name} over {parameter}", height=450)
