@@ -13,6 +13,15 @@ Run from the repository root::
 
     python benchmarks/feynman.py                      # all laws, 60 s each
     python benchmarks/feynman.py --budget 20 --only I.12.1 I.14.3
+    python benchmarks/feynman.py --units              # declare SI units: dimensional analysis
+    python benchmarks/feynman.py --units --noise 0.01 # 1% noise on the training values
+
+``--units`` reads every variable's and the output's unit (``id``, ``output``,
+``units`` as ``name:unit``) and passes them through the public API:
+``create_parameters(..., units=...)`` and ``MED(..., response_units=[...])``.
+``--noise L`` adds Gaussian noise of standard deviation
+``L * sqrt(mean(y**2))`` to the training values only (SRBench); the test
+points stay exact.
 
 Prints one row per law (law, recovered, R^2, seconds) and a summary line.
 """
@@ -38,6 +47,7 @@ import medeq
 from medeq.discovery.expressions import parse
 
 DEFAULT_DATA = ROOT / ".." / "shared" / "benchmarks" / "feynman_public.csv"
+DEFAULT_UNITS = ROOT / ".." / "shared" / "benchmarks" / "feynman_public_units.csv"
 BINARY = ["+", "-", "*", "/"]
 UNARY = ["sqrt", "sin", "cos", "exp", "log"]
 
@@ -56,6 +66,18 @@ def read_laws(path: Path) -> list[dict]:
             "high": np.array([float(s[2]) for s in specs]),
         })
     return laws
+
+
+def read_units(path: Path, laws: list[dict]) -> None:
+    """Add ``units`` (one per variable) and ``output_unit`` to each law."""
+    table = {str(row["id"]): row for _, row in pd.read_csv(path, dtype=str, keep_default_na=False).iterrows()}
+    for law in laws:
+        if law["id"] not in table:
+            raise ValueError(f"{path} has no units for the law {law['id']}.")
+        row = table[law["id"]]
+        units = dict(entry.split(":", 1) for entry in str(row["units"]).split())
+        law["units"] = [units[name] for name in law["names"]]
+        law["output_unit"] = str(row["output"])
 
 
 def sample(law: dict, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -127,12 +149,17 @@ def r2(prediction: np.ndarray, y: np.ndarray) -> float:
     return float(1 - np.sum((prediction - y) ** 2) / np.sum((y - y.mean()) ** 2))
 
 
-def run_law(law: dict, budget: float, seed: int, n_train: int, n_test: int, linear_seeds: bool = True) -> dict:
+def run_law(law: dict, budget: float, seed: int, n_train: int, n_test: int, linear_seeds: bool = True,
+            noise: float = 0.0) -> dict:
     rng = np.random.default_rng(seed)
     X, y = sample(law, n_train, rng)
     X_test, y_test = sample(law, n_test, rng)
-    parameters = medeq.create_parameters(law["names"], law["low"], law["high"])
-    med = medeq.MED(parameters, seed=seed, verbose=0)
+    if noise:
+        y = y + rng.normal(0.0, noise * np.sqrt(np.mean(y**2)), size=len(y))
+    units = {"units": law["units"]} if "units" in law else {}
+    parameters = medeq.create_parameters(law["names"], law["low"], law["high"], **units)
+    response_units = [law["output_unit"]] if "units" in law else None
+    med = medeq.MED(parameters, seed=seed, verbose=0, response_units=response_units)
     med.augment(X, y)
     start = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
@@ -163,15 +190,22 @@ def main(argv=None) -> int:
     parser.add_argument("--only", nargs="*", help="law ids to run (default: all)")
     parser.add_argument("--no-seeds", action="store_true",
                         help="backend search only (no power-law / rational-function candidates)")
+    parser.add_argument("--units", nargs="?", type=Path, const=DEFAULT_UNITS, default=None,
+                        metavar="CSV", help="declare units from this CSV (default: %(const)s)")
+    parser.add_argument("--noise", type=float, default=0.0, metavar="LEVEL",
+                        help="Gaussian noise level on the training values (e.g. 0.01)")
     args = parser.parse_args(argv)
 
     laws = read_laws(args.data)
+    if args.units is not None:
+        read_units(args.units, laws)
     if args.only:
         laws = [law for law in laws if law["id"] in set(args.only)]
     rows = []
     print(f"{'law':<10} {'recovered':<10} {'R2':>12} {'seconds':>8}  equation")
     for law in laws:
-        row = run_law(law, args.budget, args.seed, args.n_train, args.n_test, not args.no_seeds)
+        row = run_law(law, args.budget, args.seed, args.n_train, args.n_test, not args.no_seeds,
+                      args.noise)
         rows.append(row)
         print(f"{row['law']:<10} {row['recovered']!s:<10} {row['R2']:>12.8f} "
               f"{row['seconds']:>8.1f}  {row['equation']}   [truth: {row['truth']}]", flush=True)
@@ -180,6 +214,8 @@ def main(argv=None) -> int:
     print(f"SUMMARY: recovered {recovered}/{len(rows)} ({100 * recovered / max(len(rows), 1):.0f}%), "
           f"median {median:.1f} s per law, budget {args.budget:g} s, seed {args.seed}, "
           f"{'backend only, ' if args.no_seeds else ''}"
+          f"{'units, ' if args.units is not None else ''}"
+          f"{f'noise {args.noise:g}, ' if args.noise else ''}"
           f"{os.cpu_count()} cores")
     return 0
 

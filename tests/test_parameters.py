@@ -21,10 +21,10 @@ def test_reference_example():
 
 def test_values_and_extra_columns():
     parameters = medeq.create_parameters(
-        ["m", "g"], [1.0, 9.0], [5.0, 10.0], values=[2.0, 9.81], units=["kg", "m/s2"]
+        ["m", "g"], [1.0, 9.0], [5.0, 10.0], values=[2.0, 9.81], units=["kg", "m/s^2"]
     )
     assert parameters.loc["g", "value"] == 9.81
-    assert list(parameters["units"]) == ["kg", "m/s2"]
+    assert list(parameters["units"]) == ["kg", "m/s^2"]
 
 
 @pytest.mark.parametrize(

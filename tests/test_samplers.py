@@ -73,7 +73,7 @@ def test_sampler_decorator(parameters):
 
     med = medeq.MED(parameters, sampler=centre, seed=1, verbose=0)
     np.testing.assert_array_equal(med.sample(2), [[2.5, 2.5], [2.5, 2.5]])
-    assert med.sampler.seed == 1 and med.sampler.d == 2
+    assert med.sampler is centre                # the function itself, with .sample
 
 
 def test_sampler_instance_and_bad_sampler(parameters):

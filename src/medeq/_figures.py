@@ -18,7 +18,7 @@ import plotly.colors
 import plotly.graph_objects as go
 
 from .arguments import name_index
-from .parameters import is_integer, is_log, spaced_values
+from .parameters import is_integer, is_log, label, parameter_units, spaced_values
 
 #: Epoch colours, cycled when there are more epochs than colours.
 PALETTE: list[str] = list(plotly.colors.qualitative.Plotly) + list(plotly.colors.qualitative.D3)
@@ -57,6 +57,17 @@ class SampleGroup:
     responses: np.ndarray | None
     color: str
     symbol: str
+
+
+def parameter_labels(med) -> list[str]:
+    """Axis labels of the parameters, with their units: ``"R [mm]"``."""
+    return [label(n, u) for n, u in zip(med.parameter_names, parameter_units(med.parameters))]
+
+
+def response_label(med, k: int) -> str:
+    """Axis label of response ``k``, with its unit: ``"F [uN]"``."""
+    name = med.names[k]
+    return label(name, (getattr(med, "response_units", None) or {}).get(name))
 
 
 def check_colors(colors) -> list[str]:

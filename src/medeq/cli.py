@@ -4,10 +4,11 @@
 
     medeq run SCRIPT [--dir DIR] [--budget N] [--batch B] [--scheduler local|slurm|dask]
                      [--workers W] [--target-uncertainty U] [--time-limit S] [--discover]
+                     [--response-units UNIT [UNIT ...] | NAME=UNIT ...]
     medeq run --dir DIR            # resume an interrupted or finished campaign
     medeq show DIR
     medeq discover DIR [--response R] [--binary-operators ...] [--unary-operators ...]
-                       [--budget SECONDS]
+                       [--budget SECONDS] [--dimensional-analysis auto|on|off]
     medeq report DIR [--output FILE]
     medeq export DIR --format csv|json [--output FILE]
     medeq demo [--dir DIR]
@@ -86,6 +87,30 @@ def _key_value(text):
     return key.replace("-", "_"), value
 
 
+def _unit(text):
+    """A response unit ``UNIT`` or ``NAME=UNIT``, checked with pint."""
+    from .parameters import check_unit
+
+    name, sep, unit = text.rpartition("=")
+    try:
+        return (name.strip() if sep else None, check_unit(unit, f"--response-units {text!r}"))
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _response_units(pairs):
+    """``--response-units`` as a list (by position) or a dict (``NAME=UNIT``)."""
+    if not pairs:
+        return None
+    named = [name is not None for name, _ in pairs]
+    if all(named):
+        return {name: unit for name, unit in pairs}
+    if any(named):
+        raise UsageError("--response-units takes either units in response order or "
+                         "NAME=UNIT pairs, not a mix")
+    return [unit for _, unit in pairs]
+
+
 def _common() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
@@ -156,6 +181,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="scheduler address of a running Dask cluster (default: start a local one)")
     run.add_argument("--sampler", help="sampler class for a new campaign (default DVASampler)")
     run.add_argument("--seed", type=_seed, help="random seed of a new campaign")
+    run.add_argument("--response-units", type=_unit, nargs="+", metavar="UNIT",
+                     help="physical units of the responses, in order or as NAME=UNIT (pint "
+                          "syntax, e.g. uN 'm/s'); with units on the script's parameters, "
+                          "discovery uses dimensional analysis")
     run.add_argument("--discover", action="store_true", default=None,
                      help="discover equations for every response at the end")
     run.add_argument("--discover-budget", type=_positive(float),
@@ -180,6 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
                           default=60.0, help="search time budget in seconds (default 60)")
     discover.add_argument("--maxsize", type=_positive(int),
                           help="largest equation complexity (default 50)")
+    discover.add_argument("--dimensional-analysis", choices=["auto", "on", "off"], default="auto",
+                          help="search dimensionless groups: auto (default) when every parameter "
+                               "and the response have units, on (units required), off")
     discover.set_defaults(handler=cmd_discover)
 
     report = sub.add_parser("report", parents=[common], help="write the HTML report",
@@ -292,7 +324,8 @@ def _new_campaign(script, args):
     sampler = _sampler_class(args.sampler)
     try:
         return MED(script, sampler=sampler, scheduler=_scheduler(args, args.scheduler or "local"),
-                   seed=args.seed, verbose=args.verbose)
+                   seed=args.seed, verbose=args.verbose,
+                   response_units=_response_units(args.response_units))
     except FileNotFoundError as err:
         raise InputError(str(err)) from err
     except ScriptError as err:
@@ -380,6 +413,9 @@ def _resume(directory: Path, args):
                          "(missing or never set); restore it, or explore it from Python")
     if args.seed is not None or args.sampler is not None:
         raise UsageError("--seed and --sampler apply to a new campaign, not when resuming")
+    units = _response_units(args.response_units)
+    if units is not None:
+        med.set_response_units(units)
     if args.scheduler or args.workers or args.timeout or args.sbatch or args.dask_address:
         current = _KINDS.get(type(med.scheduler).__name__, "local")
         med.scheduler = _scheduler(args, args.scheduler or current)
@@ -456,6 +492,8 @@ def cmd_show(args) -> int:
     if med.scheduler is not None:
         print(f"  scheduler: {med.scheduler!r}")
     print(f"\nParameters:\n{med.parameters.to_string()}")
+    if med.response_units:
+        print("Response units: " + ", ".join(f"{k} [{v}]" for k, v in med.response_units.items()))
 
     print("\nProgress:")
     print(f"  results: {med.n_evaluated} in {len(med.epochs)} epoch(s); queued: {len(med.queue)}")
@@ -501,6 +539,7 @@ def cmd_discover(args) -> int:
     if args.response is None and len(med.names) > 1:
         raise UsageError(f"the campaign has responses {med.names}; choose one with --response")
     options = _discovery_options(args, "budget")
+    options["dimensional_analysis"] = {"auto": "auto", "on": True, "off": False}[args.dimensional_analysis]
     hall_of_fame = med.discover(args.response, equation_file=None, **options)
     name = args.response or med.names[0]
     if args.verbose == 0:
@@ -550,6 +589,7 @@ def _as_json(med) -> dict:
         "seed": med.seed,
         "parameters": records(parameters),
         "response_names": med.names,
+        "response_units": dict(med.response_units or {}),
         "epochs": [{"start": a, "end": b, "origin": o}
                    for (a, b), o in zip(med.epochs, med.epoch_origins)],
         "results": records(med.results),
@@ -568,7 +608,7 @@ def _json_value(value):
 
 def cmd_demo(args) -> int:
     """``medeq demo``: explore the shipped Stokes-drag simulation and rediscover its law."""
-    from .examples import MATCH_TOLERANCE, law_difference, run_demo
+    from .examples import MATCH_TOLERANCE, dimensional_groups, law_difference, run_demo
 
     directory = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="medeq-demo-"))
     if (directory / "setup.toml").exists():
@@ -579,6 +619,8 @@ def cmd_demo(args) -> int:
                            verbose=args.verbose)
     print(result)
     error = law_difference(med)
+    print("\ndimensional analysis (mu [Pa s], R [mm], v [mm/s] -> F [uN]):")
+    print(_indent(dimensional_groups(med), "  "))
     print("\nsimulated law: F = 6*pi*mu*R*v (Stokes' law, F in micronewtons)")
     print(f"discovered law: F = {med.sr[med.names[0]].best.sympy}")
     verdict = "matches" if error < MATCH_TOLERANCE else "differs from"

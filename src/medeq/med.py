@@ -54,6 +54,10 @@ class MED:
         Random seed; drawn and recorded when not given.
     verbose : int, default 3
         0 is silent; higher prints more summaries (0 to 5).
+    response_units : list[str] or dict, optional
+        Physical units of the responses (pint syntax, e.g. ``["uN"]`` or
+        ``{"F": "uN"}``). With units on every parameter too, ``discover``
+        uses dimensional analysis.
 
     Examples
     --------
@@ -72,6 +76,7 @@ class MED:
         scheduler=None,
         seed: int | None = None,
         verbose: int = 3,
+        response_units=None,
     ):
         self.script = None
         if isinstance(parameters, (str, os.PathLike)):
@@ -85,6 +90,7 @@ class MED:
                 scheduler = LocalScheduler()
         self.parameters = validate_parameters(parameters)
         self.response_names = resp.check_names(response_names, list(self.parameters.index))
+        self.response_units = resp.check_response_units(response_units, self.response_names)
         self.seed = arguments.check_seed(seed)
         self.verbose = arguments.check_verbose(verbose)
         self.sampler = arguments.build_sampler(sampler, len(self.parameters), self.seed)
@@ -202,6 +208,13 @@ class MED:
             )
         return np.clip(unit, 0.0, 1.0)
 
+    def set_response_units(self, units) -> None:
+        """Declare (or change) the responses' physical units: a list aligned
+        with the responses or a dict name -> unit (pint syntax)."""
+        names = self.response_names or (self.names or None)
+        self.response_units = resp.check_response_units(units, names)
+        self._autosave()
+
     # ------------------------------------------------------------- evaluation
     def evaluate(self, f=None, variances=None) -> None:
         """Evaluate the queued samples.
@@ -272,9 +285,12 @@ class MED:
 
             if self.paths is None:
                 self.save()
+            known = self.responses is not None    # earlier results fix the response form
             return run_script_jobs(
                 self.script, self.scheduler, queue, self.parameter_names,
                 self.paths.outputs, verbose=self.verbose,
+                response_names=self.response_names if known else None,
+                n_responses=self.responses.shape[1] if known else None,
             )
         if self.scheduler is not None:
             logs = None if self.paths is None else self.paths.outputs / f"calls-epoch{len(self.epochs)}"
@@ -322,6 +338,8 @@ class MED:
             )
         self.response_names = resp.check_names(
             resp.reconcile_names(self.response_names, k), self.parameter_names)
+        self.response_units = resp.align_units(
+            self.response_units, self.response_names or resp.default_names(k))
         measured = resp.check_variances(variances, values.shape)
         n = self.n_evaluated
         self.samples = np.vstack([self.evaluated, points, queue])
@@ -433,6 +451,8 @@ class MED:
         ``populations``, ``parsimony``, ``constraints``,
         ``nested_constraints``, ``denoise``, ``select_k_features``,
         ``turbo``, ``equation_file``, ``progress`` - plus
+        ``dimensional_analysis`` (``"auto"``: search dimensionless groups
+        when every parameter and the response have units; ``True``, ``False``),
         ``timeout_in_seconds`` (default 60), ``backend`` (``"operon"``, or
         ``"pysr"`` where Julia is installed), ``linear_seeds`` and the
         backend's own options (Operon: ``restarts``, ``stop_nmse``,
@@ -565,6 +585,7 @@ class MED:
             line,
             f"parameters = \n{self.parameters}",
             f"response_names = {self.response_names}",
+            *([f"response_units = {self.response_units}"] if self.response_units else []),
             line,
         ]
         if self.script is not None:

@@ -1,11 +1,11 @@
 """Free parameters: creation, validation and unit-cube scaling.
 
 A campaign's parameters are a :class:`pandas.DataFrame` indexed by name with
-the columns ``value``, ``min`` and ``max`` (plus any extra columns such as
-``units``). Everything else in medeq works in the unit cube ``[0, 1]^d``;
-this module converts between the two.
+the columns ``value``, ``min`` and ``max`` (plus any extra columns). Everything
+else in medeq works in the unit cube ``[0, 1]^d``; this module converts
+between the two.
 
-Two optional columns say how a parameter is declared:
+Three optional columns say how a parameter is declared:
 
 * ``scale``: ``"linear"`` (the default) or ``"log"``. A log-scaled
   parameter is mapped to the unit cube through its logarithm, so samplers
@@ -16,6 +16,10 @@ Two optional columns say how a parameter is declared:
   logarithm for a log scale); :func:`from_unit` rounds to those integers.
   :func:`distinct_points` keeps a design free of repeated samples while
   unused integer combinations remain.
+* ``units``: physical units, parsed with ``pint`` (as are response units):
+  ``"Pa*s"`` or ``"Pa s"``, ``"mm/s"``, ``"uN"``, ``"J/K"``; ``"1"`` or ``""``
+  is dimensionless. An angle (``rad``, ``deg``) is dimensionless too, as in
+  the SI: dimensional analysis puts an angle in a group of its own.
 
 A parameter declared neither way is mapped exactly as before (bitwise).
 """
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Sequence
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -31,6 +36,8 @@ import pandas as pd
 REQUIRED_COLUMNS = ("value", "min", "max")
 #: Accepted entries of the ``scale`` column.
 SCALES = ("linear", "log")
+#: The recognised column of physical units (pint syntax).
+UNITS_COLUMN = "units"
 
 
 def create_parameters(
@@ -52,10 +59,13 @@ def create_parameters(
         Nominal values (default: the middle of each range in its scale, e.g.
         the geometric mean for a log scale); must lie within the bounds.
     **kwargs : list
-        Extra columns, e.g. ``units=["m", "s"]``. Two are understood by
-        every part of medeq: ``scale`` (``"linear"`` or ``"log"``, which
-        needs a minimum above 0) and ``integer`` (``True`` for whole
-        numbers; at least one integer must lie within the bounds).
+        Extra columns. Three are understood by every part of medeq:
+        ``scale`` (``"linear"`` or ``"log"``, which needs a minimum above 0),
+        ``integer`` (``True`` for whole numbers; at least one integer must
+        lie within the bounds) and ``units`` (e.g. ``["Pa*s", "mm",
+        "mm/s"]``: every entry a unit ``pint`` knows, ``"1"`` or ``""``
+        dimensionless, ``"rad"`` an angle; an unknown unit is a
+        ``ValueError`` naming the parameter).
 
     Returns
     -------
@@ -144,6 +154,11 @@ def validate_parameters(parameters: pd.DataFrame) -> pd.DataFrame:
     for column in REQUIRED_COLUMNS:
         if column in frame.columns:
             frame[column] = pd.to_numeric(frame[column], errors="raise").astype(float)
+    if UNITS_COLUMN in frame.columns:
+        frame[UNITS_COLUMN] = [
+            None if missing_unit(unit) else check_unit(unit, f"parameter {name!r}")
+            for name, unit in frame[UNITS_COLUMN].items()
+        ]
     for name, row in frame.iterrows():
         if not (np.isfinite(row["min"]) and np.isfinite(row["max"])):
             raise ValueError(
@@ -458,3 +473,93 @@ def as_points(x, parameters: pd.DataFrame, what: str = "x") -> np.ndarray:
                 "log-scaled: its values must be above 0."
             )
     return arr
+
+
+# ------------------------------------------------------------------- units
+_REGISTRY = None
+
+
+def unit_registry():
+    """The one ``pint.UnitRegistry`` of medeq, created on first use (importing
+    pint and building a registry takes most of a second, which ``medeq --help``
+    and campaigns without units should not pay)."""
+    global _REGISTRY
+    if _REGISTRY is None:
+        import pint
+
+        _REGISTRY = pint.UnitRegistry()
+    return _REGISTRY
+
+
+def missing_unit(unit) -> bool:
+    """Whether a units entry is absent (``None`` or NaN), as opposed to ``""``."""
+    return _missing(unit)
+
+
+def check_unit(unit, what: str) -> str:
+    """``unit`` as a stripped string after checking that pint knows it.
+
+    ``what`` names the owner in the error, e.g. ``"parameter 'R'"``.
+    """
+    if not isinstance(unit, str):
+        raise ValueError(
+            f"{what} has the unit {unit!r}, which is not a string; write units as text "
+            "such as 'm', 'mm/s', 'Pa*s' or '1' (dimensionless)."
+        )
+    text = unit.strip()
+    parse_unit(text, what)
+    return text
+
+
+def parse_unit(unit: str, what: str = "a quantity"):
+    """The ``pint.Unit`` of ``unit`` (``""`` and ``"1"``: dimensionless).
+
+    Raises ``ValueError`` naming ``what`` and the unit string when pint does
+    not know it. pint parses the text with its own grammar; nothing is
+    evaluated as Python.
+    """
+    registry = unit_registry()
+    text = str(unit).strip()
+    if text in ("", "1"):
+        return registry.dimensionless
+    try:
+        return registry.parse_units(text)
+    except Exception as err:  # noqa: BLE001 - pint raises many types for bad text
+        reason = f" ({err})" if str(err) else ""
+        raise ValueError(
+            f"{what} has the unit {text!r}, which pint does not understand{reason}; use a "
+            "unit such as 'm', 'mm/s', 'Pa*s', 'uN', 'rad', or '1' for dimensionless."
+        ) from None
+
+
+def unit_dimensions(unit: str) -> dict[str, Fraction]:
+    """Exponents of the SI base dimensions of ``unit``: ``"Pa*s"`` ->
+    ``{"[mass]": 1, "[length]": -1, "[time]": -1}`` (angles are dimensionless)."""
+    dimensionality = parse_unit(unit).dimensionality
+    return {str(k): Fraction(v).limit_denominator(1000) for k, v in dimensionality.items() if v}
+
+
+def si_factor(unit: str) -> float | None:
+    """Value in SI base units of one ``unit`` (``"mm"`` -> 0.001, ``"deg"`` ->
+    pi/180); ``None`` for a unit with an offset (``degC``), which is not a
+    plain multiple of its SI unit."""
+    registry = unit_registry()
+    parsed = parse_unit(unit)
+    zero = registry.Quantity(0.0, parsed).to_base_units().magnitude
+    if zero != 0:
+        return None
+    return float(registry.Quantity(1.0, parsed).to_base_units().magnitude)
+
+
+def parameter_units(parameters: pd.DataFrame) -> list[str | None]:
+    """The unit of every parameter (``None`` where none was declared)."""
+    if UNITS_COLUMN not in parameters.columns:
+        return [None] * len(parameters)
+    return [None if missing_unit(u) else str(u) for u in parameters[UNITS_COLUMN]]
+
+
+def label(name: str, unit: str | None) -> str:
+    """Axis label of a quantity: ``"R [mm]"``, or the bare name without a unit."""
+    if unit is None or str(unit).strip() == "":
+        return str(name)
+    return f"{name} [{unit}]"

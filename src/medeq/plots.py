@@ -32,6 +32,8 @@ from ._figures import (
     hover_text,
     line_grid,
     marker,
+    parameter_labels,
+    response_label,
     sample_groups,
     slice_grid,
     with_surrogate,
@@ -100,7 +102,7 @@ def plot_samples(med, colors=None, marker_size: float = 10, path=None, **kwargs)
 
 def _sample_axes(fig: go.Figure, med, groups) -> None:
     """Axis titles and ranges covering the bounds (and any augmented point)."""
-    names = med.parameter_names
+    names = parameter_labels(med)
     axes = [_padded_axis(med, k, groups) for k in range(len(names))]
     if len(names) == 1:
         fig.update_xaxes(title=names[0], **axes[0])
@@ -280,7 +282,7 @@ def _overlay_samples(fig, med, row, n_cols, groups, pair, k, size, first, one_d)
 
 
 def _response_axes(fig, med, ks, n_cols, pair, one_d) -> None:
-    names = med.parameter_names
+    names = parameter_labels(med)
     low, high = med.parameters["min"].to_numpy(float), med.parameters["max"].to_numpy(float)
     x_axis = axis_scale(med, pair[0], low[pair[0]], high[pair[0]])
     y_axis = axis_scale(med, pair[1], low[pair[1]], high[pair[1]])
@@ -288,7 +290,7 @@ def _response_axes(fig, med, ks, n_cols, pair, one_d) -> None:
         for col in range(1, n_cols + 1):
             fig.update_xaxes(title_text=names[pair[0]], **x_axis, row=row, col=col)
             if one_d:
-                label = f"std({med.names[k]})" if col == 2 else med.names[k]
+                label = f"std({response_label(med, k)})" if col == 2 else response_label(med, k)
                 fig.update_yaxes(title_text=label, row=row, col=col)
             else:
                 fig.update_yaxes(title_text=names[pair[1]], **y_axis, row=row, col=col)

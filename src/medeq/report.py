@@ -22,7 +22,7 @@ import pandas as pd
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
-from ._figures import CONFIG
+from ._figures import CONFIG, response_label
 from .storage import atomic_write
 
 logger = logging.getLogger(__name__)
@@ -140,7 +140,7 @@ def _table(frame: pd.DataFrame, **kwargs) -> str:
 
 def _setup(med) -> str:
     items = {
-        "responses": ", ".join(med.names) or "none yet",
+        "responses": ", ".join(response_label(med, k) for k in range(len(med.names))) or "none yet",
         "sampler": repr(med.sampler),
         "scheduler": repr(med.scheduler) if med.scheduler is not None else "in-process",
         "seed": str(med.seed),

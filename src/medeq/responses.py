@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from .parameters import check_unit, missing_unit
 
 
 @dataclass
@@ -103,6 +105,57 @@ def check_names(names, parameter_names=()) -> list[str] | None:
             "variance columns of the results; rename the responses."
         )
     return names
+
+
+def check_response_units(units, names: Sequence[str] | None) -> dict[str, str] | None:
+    """Validate response units: a list aligned with the responses, or a dict
+    name -> unit; returns a dict name -> unit (``None`` when no units).
+
+    With no response names yet, a list is keyed by the default names
+    (``response`` or ``response0..``); :func:`align_units` renames them when
+    the responses get their names.
+    """
+    if units is None:
+        return None
+    if isinstance(units, str):
+        raise ValueError(
+            f"response_units must be a list (one unit per response) or a dict name -> unit; "
+            f"got the single string {units!r}; use [{units!r}] for one response."
+        )
+    if isinstance(units, Mapping):
+        given = {str(k): v for k, v in units.items()}
+        if names is not None:
+            unknown = sorted(set(given) - set(names))
+            if unknown:
+                raise ValueError(
+                    f"response_units names {unknown}, which are not responses; the responses "
+                    f"are {list(names)}."
+                )
+    else:
+        units = list(units)
+        keys = list(names) if names is not None else default_names(len(units))
+        if len(units) != len(keys):
+            raise ValueError(
+                f"response_units has {len(units)} entries for the {len(keys)} responses "
+                f"{keys}; give one unit per response (or a dict name -> unit)."
+            )
+        given = dict(zip(keys, units))
+    return {name: check_unit(unit, f"response {name!r}")
+            for name, unit in given.items() if not missing_unit(unit)} or None
+
+
+def align_units(units: dict[str, str] | None, names: Sequence[str]) -> dict[str, str] | None:
+    """Response units keyed by ``names``: units given by position before the
+    responses were named (default names) take the names in order."""
+    if not units or set(units) <= set(names):
+        return units
+    keys = list(units)
+    if len(keys) == len(names) and keys == default_names(len(keys)):
+        return dict(zip(names, units.values()))
+    raise ValueError(
+        f"response_units are given for {keys}, but the responses are {list(names)}; "
+        "give the units by response name."
+    )
 
 
 def as_response_array(responses, n: int, what: str = "responses") -> np.ndarray:

@@ -13,7 +13,6 @@ A sampler reads the campaign (``med.samples``, ``med.evaluated``,
 
 from __future__ import annotations
 
-import functools
 import math
 import warnings
 from abc import ABC, abstractmethod
@@ -468,47 +467,36 @@ def candidate_pool(m: int, d: int, rng: np.random.Generator) -> np.ndarray:
     return engine.random_base2(max(4, math.ceil(math.log2(m))))
 
 
-class FunctionSampler:
-    """A sampler wrapping a function ``f(n, med) -> (n, d)`` unit-cube array."""
+def sampler(function: Callable) -> Callable:
+    """Make a function a sampler: attach a ``.sample`` that forwards to it.
 
-    def __init__(self, function: Callable, d: int | None = None, seed: int | None = None):
-        self.function = function
-        self.d = d
-        self.seed = seed
-        functools.update_wrapper(self, function)
-
-    def sample(self, n: int, med=None) -> np.ndarray:
-        return self.function(n, med)
-
-    def __repr__(self) -> str:
-        return f"sampler({getattr(self.function, '__name__', repr(self.function))})"
-
-
-def sampler(function: Callable) -> type:
-    """Turn a function ``f(n, med)`` into a sampler class usable by ``MED``.
-
-    The returned class is constructed as ``cls(d, seed=seed)`` like the
-    built-in samplers; its ``sample(n, med)`` calls ``f(n, med)``, which must
-    return ``n`` points in the unit cube.
+    A sampler is any object with a ``.sample(n, med)`` method returning ``n``
+    points in the unit cube; ``MED`` calls ``sampler.sample(n, med)``. This
+    decorator returns ``function`` itself - still callable exactly as before
+    - with ``function.sample`` forwarding its arguments unchanged, so write
+    the function as ``f(n, med)``. To save a campaign using it, pass
+    ``pickle_sampler=True`` to ``MED.save`` (like any custom sampler).
 
     Examples
     --------
     >>> import numpy as np, medeq
     >>> @medeq.sampler
-    ... def corners(n, med):
-    ...     return np.random.default_rng(med.seed).integers(0, 2, (n, len(med.parameters)))
-    >>> med = medeq.MED(medeq.create_parameters(["A"], [0.], [1.]), sampler=corners)
+    ... def corners(n, med=None):
+    ...     return np.random.default_rng(0).integers(0, 2, (n, 2)).astype(float)
+    >>> corners.sample(3).shape == corners(3).shape == (3, 2)
+    True
+    >>> med = medeq.MED(medeq.create_parameters(["A", "B"], [0., 0.], [1., 1.]), sampler=corners)
     """
     if not callable(function):
         raise TypeError(f"@sampler decorates a function f(n, med); got {function!r}.")
-
-    class Wrapped(FunctionSampler):
-        def __init__(self, d: int | None = None, seed: int | None = None):
-            super().__init__(function, d, seed)
-
-    Wrapped.__name__ = Wrapped.__qualname__ = getattr(function, "__name__", "FunctionSampler")
-    Wrapped.__doc__ = function.__doc__
-    return Wrapped
+    try:
+        function.sample = function
+    except (AttributeError, TypeError):
+        raise TypeError(
+            f"@sampler cannot attach .sample to {function!r}; wrap it in a def, or use an "
+            "object with a .sample(n, med) method."
+        ) from None
+    return function
 
 
 BUILTIN_SAMPLERS = {

@@ -16,9 +16,19 @@ assigns ``response`` - a number, a list of numbers or a dict name -> number
     values = parameters["value"]
     response = values["A"] ** 2 + values["B"] ** 2
 
-Each job runs the whole script as its own process, with the block replaced
-by that sample's values (passed as JSON), in ``outputs/<job_id>/``; see
-:mod:`medeq._jobrunner`.
+Each job runs the whole script as its own process in ``outputs/<job_id>/``
+(see :mod:`medeq._jobrunner`). Every statement of the parameters block is
+kept; only ``parameters`` is rebound to that sample's values (passed as JSON)
+right after the block's last assignment to it. A block that is just
+``import medeq`` and ``parameters = medeq.create_parameters(...)`` is not run
+at all, so such jobs never import medeq.
+
+A job's result is reused (e.g. when a campaign resumes) only if it came from
+the same script text (its SHA-256) and the same sample. A job whose
+``response`` is not a number, a flat list of numbers or a dict name ->
+number, or whose response does not match the others' (other dict keys,
+another count), fails like a crash: NaN, with its logs kept, and it runs
+again on the next evaluation instead of being reused.
 """
 
 from __future__ import annotations
@@ -38,7 +48,7 @@ import pandas as pd
 from . import _jobrunner
 from ._jobrunner import END, START
 from .parameters import is_integer, validate_parameters
-from .responses import EvaluationInterrupted, Outcome
+from .responses import EvaluationInterrupted, Outcome, outcome_values
 from .schedulers.base import Job, Scheduler, collect, prepare_job, saved_outcome
 
 logger = logging.getLogger(__name__)
@@ -105,6 +115,10 @@ class Script:
         """
         path, source, lines, start, end = cls._read(path)
         parameters = cls._block_parameters(path, lines, start, end)
+        try:
+            _jobrunner.job_code(source, str(path))   # what every job will run
+        except _jobrunner.DirectiveError as err:
+            raise ScriptError(path, err.lineno, str(err)) from None
         return cls(path=path, source=source, parameters=parameters, block=(start + 1, end + 1))
 
     @classmethod
@@ -190,6 +204,15 @@ def _plain(value):
     return str(value)
 
 
+def script_digest(path) -> str:
+    """SHA-256 (hex) of the script file as it is now: the key of its job results."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError as err:
+        raise FileNotFoundError(f"cannot read the simulation script {path} ({err}); put it back "
+                                "or load the campaign where it exists.") from None
+
+
 def job_id(sample) -> str:
     """A stable id for a sample: the first 16 hex digits of the SHA-1 of its float64 values.
 
@@ -207,11 +230,14 @@ def run_script_jobs(
     parameter_names: Sequence[str],
     outputs_dir,
     verbose: int = 1,
+    response_names: Sequence[str] | None = None,
+    n_responses: int | None = None,
 ) -> list[Outcome]:
     """Run ``script`` once per sample through ``scheduler``; one Outcome per sample.
 
     Samples that already have a successful ``outputs_dir/<job_id>/result.json``
-    (e.g. finished before the campaign was killed) are not run again. Each
+    from the same script text (e.g. finished before the campaign was killed)
+    are not run again; after the script is edited they all run again. Each
     job's ``job.json``, ``stdout.log``, ``stderr.log`` and ``result.json``
     live in ``outputs_dir/<job_id>/``, written as the job runs and ends.
     Failed jobs give ``Outcome(value=None, error=..., logs=<folder>)``; a
@@ -229,6 +255,11 @@ def run_script_jobs(
         The campaign's ``outputs`` folder (created if needed).
     verbose : int
         0 silent; 1 failure summary; 2 also counts of reused/run jobs.
+    response_names, n_responses : optional
+        What the campaign's earlier results look like (dict keys, number of
+        responses). A job whose response does not match them - or, without
+        them, does not match what most jobs of this batch returned - fails
+        (NaN) instead of failing the whole batch.
 
     Raises
     ------
@@ -249,6 +280,7 @@ def run_script_jobs(
                          f"got shape {np.shape(samples)}.")
     outputs = Path(outputs_dir)
     outputs.mkdir(parents=True, exist_ok=True)
+    digest = script_digest(script.path)
     ids = [job_id(point) for point in points]
     outcomes: dict[str, Outcome] = {}
     jobs: list[Job] = []
@@ -257,7 +289,7 @@ def run_script_jobs(
         if jid in outcomes or jid in queued:
             continue
         directory = outputs / jid
-        previous = saved_outcome(directory)
+        previous = saved_outcome(directory, script_sha256=digest)
         if previous is not None:
             outcomes[jid] = previous
             continue
@@ -279,9 +311,63 @@ def run_script_jobs(
             print(f"medeq: interrupted; {len(finished)} of {len(points)} sample(s) have results "
                   f"(kept in {outputs}); the rest stay queued.")
         raise EvaluationInterrupted(finished, "script jobs interrupted (Ctrl-C)") from None
+    for jid, outcome in screen_outcomes({jid: outcomes[jid] for jid in dict.fromkeys(ids)},
+                                        response_names, n_responses).items():
+        if outcome is not outcomes[jid]:         # rejected: never reuse it
+            _jobrunner.write_json(str(outputs / jid / _jobrunner.RESULT),
+                                  {"error": outcome.error, "rejected_response": outcomes[jid].value})
+            outcomes[jid] = outcome
     result = [outcomes[jid] for jid in ids]
     _summarise(result, ids, script, verbose)
     return result
+
+
+def _most_common(values: list):
+    """The most frequent of ``values`` (the first seen on a tie)."""
+    counts: dict = {}
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    return max(counts, key=counts.get)
+
+
+def screen_outcomes(outcomes: dict, response_names=None, n_responses=None) -> dict:
+    """Fail the successful outcomes that are not valid or not like the others.
+
+    Every response must have the same number of values and, if it is a
+    dict, the same keys (lists and dicts of the same length mix, as in
+    :func:`medeq.responses.outcomes_to_array`). The expected number is
+    ``n_responses`` when given (the campaign's earlier results), else the
+    most common one; the expected keys are ``response_names`` when both are
+    given, else the most common key set. Returns a copy of ``outcomes`` with
+    the others replaced by failed outcomes saying why.
+    """
+    forms, screened = {}, dict(outcomes)
+    for key, outcome in outcomes.items():
+        if outcome.failed:
+            continue
+        try:
+            values, names = outcome_values(outcome.value, "response")
+        except ValueError as err:
+            screened[key] = Outcome(error=f"invalid response: {err}", logs=outcome.logs)
+            continue
+        forms[key] = (len(values), None if names is None else tuple(sorted(names)))
+    if not forms:
+        return screened
+    k = int(n_responses) if n_responses is not None else _most_common([f[0] for f in forms.values()])
+    if response_names is not None and n_responses is not None:
+        names = tuple(sorted(response_names))
+    else:
+        dicts = [f[1] for f in forms.values() if f[1] is not None and f[0] == k]
+        names = _most_common(dicts) if dicts else None
+    wanted = f"{k} value(s)" + (f" with the keys {list(names)}" if names is not None else "")
+    for key, (count, keys) in forms.items():
+        if count == k and (keys is None or names is None or keys == names):
+            continue
+        got = f"{count} value(s)" + (f" with the keys {list(keys)}" if keys is not None else "")
+        screened[key] = Outcome(error=f"the response has {got}, but {wanted} were expected (as "
+                                      "the other results); every job must return the same form",
+                                logs=outcomes[key].logs)
+    return screened
 
 
 def _summarise(outcomes: list[Outcome], ids: list[str], script: Script, verbose: int) -> None:

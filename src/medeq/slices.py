@@ -139,7 +139,7 @@ class _SliceFigure:
                     marker=figures.marker(group, self.size, opacity=overlay["marker.opacity"][g]),
                 ), row=1, col=col)
         sliders = self._sliders(means[1:], stds[1:])
-        names = self.med.parameter_names
+        names = figures.parameter_labels(self.med)
         low = self.med.parameters["min"].to_numpy(float)
         high = self.med.parameters["max"].to_numpy(float)
         i, j = self.pair
@@ -254,8 +254,9 @@ def _curves(med, k: int, n: int, groups, size) -> go.Figure:
             ), row=1, col=1)
     parameter = med.parameter_names[0]
     low, high = float(med.parameters["min"].iloc[0]), float(med.parameters["max"].iloc[0])
-    fig.update_xaxes(title_text=parameter, **figures.axis_scale(med, 0, low, high))
-    fig.update_yaxes(title_text=name, row=1, col=1)
-    fig.update_yaxes(title_text=f"std({name})", row=1, col=2)
+    fig.update_xaxes(title_text=figures.parameter_labels(med)[0],
+                     **figures.axis_scale(med, 0, low, high))
+    fig.update_yaxes(title_text=figures.response_label(med, k), row=1, col=1)
+    fig.update_yaxes(title_text=f"std({figures.response_label(med, k)})", row=1, col=2)
     fig.update_layout(title=f"{name} over {parameter}", height=450)
     return fig

@@ -195,6 +195,8 @@ def _setup(med, sampler_table: dict) -> dict:
     }
     if med.response_names is not None:
         setup["response_names"] = list(med.response_names)
+    if getattr(med, "response_units", None):
+        setup["response_units"] = dict(med.response_units)
     if med.scheduler is not None:
         setup["scheduler"] = _scheduler_record(med.scheduler)
     if med.script is not None:
@@ -249,7 +251,8 @@ def load_campaign(dirpath, allow_pickle: bool = False):
     queue = _read_csv(paths.queue, names)
 
     med = MED(parameters, response_names=setup.get("response_names"),
-              sampler=DVASampler, seed=setup["seed"], verbose=setup.get("verbose", 3))
+              sampler=DVASampler, seed=setup["seed"], verbose=setup.get("verbose", 3),
+              response_units=setup.get("response_units"))
     med.sampler = _load_sampler(setup, paths, len(names), allow_pickle)
     med.scheduler = _load_scheduler(setup.get("scheduler"))
     if "script" in setup:

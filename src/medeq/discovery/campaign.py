@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 import sympy as sp
 
+from ..parameters import parameter_units
+from . import units as dimensional
 from .backends import SearchSettings
 from .engine import discover_arrays
 from .equations import Equation, HallOfFame
@@ -45,6 +47,7 @@ def discover_campaign(
     timeout_in_seconds: float | None = 60.0,
     backend: str = "operon",
     linear_seeds: bool = True,
+    dimensional_analysis: bool | str = "auto",
     **kwargs: Any,
 ) -> tuple[str, HallOfFame]:
     """Discover equations for one response of a campaign.
@@ -95,6 +98,12 @@ def discover_campaign(
     linear_seeds : bool
         Also propose power laws and rational functions found by linear
         algebra (:mod:`medeq.discovery.seeds`); ``False``: backend only.
+    dimensional_analysis : "auto", True or False
+        Search ``y / Y0 = F(pi_1, ..., pi_k)`` over dimensionless groups
+        (:mod:`medeq.discovery.units`): ``"auto"`` when every parameter and
+        the response have units, ``True`` requires them (error otherwise),
+        ``False`` never. Falls back to the plain search, with a warning, when
+        no product of the parameters has the response's dimension.
     **kwargs
         Backend options (see the backend module), e.g. ``restarts=3``.
 
@@ -104,6 +113,17 @@ def discover_campaign(
         The response name and its hall of fame.
     """
     name, index = _select_response(med, response)
+    mode = dimensional.check_mode(dimensional_analysis)
+    units = parameter_units(med.parameters)
+    response_unit = (getattr(med, "response_units", None) or {}).get(name)
+    missing = dimensional.missing_units(list(med.parameters.index), units, name, response_unit)
+    if mode is True and missing:
+        raise ValueError(
+            f"dimensional_analysis=True needs units on every parameter and on the response; "
+            f"{', '.join(missing)} ha{'s' if len(missing) == 1 else 've'} none. Declare them with "
+            "create_parameters(..., units=[...]) and MED(..., response_units=[...]), or use "
+            "dimensional_analysis='auto'."
+        )
     X = np.asarray(med.evaluated, dtype=float)
     y = np.asarray(med.responses, dtype=float)[:, index]
     rows = np.isfinite(y) & np.all(np.isfinite(X), axis=1)
@@ -134,11 +154,19 @@ def discover_campaign(
         seed=med.seed,
         options=dict(kwargs),
     )
-    hall_of_fame = discover_arrays(
-        X, y, parameter_names, settings, parsimony=parsimony, constraints=constraints,
-        nested_constraints=nested_constraints, backend=backend, columns=columns,
-        linear_seeds=_flag(linear_seeds, "linear_seeds"),
-    )
+    engine_options = dict(constraints=constraints, nested_constraints=nested_constraints,
+                          backend=backend, linear_seeds=_flag(linear_seeds, "linear_seeds"))
+    hall_of_fame = None
+    if mode and not missing:
+        hall_of_fame = dimensional.discover_dimensionless(
+            X, y, parameter_names, units, response_unit, settings, response=name,
+            columns=columns, parsimony=parsimony, **engine_options,
+        )
+        if hall_of_fame is not None and (getattr(med, "verbose", 0) or 0) >= 1:
+            print(hall_of_fame.dimensional_analysis.describe(name))
+    if hall_of_fame is None:
+        hall_of_fame = discover_arrays(X, y, parameter_names, settings, parsimony=parsimony,
+                                       columns=columns, **engine_options)
     if equation_file is not None:
         frame_with_response(hall_of_fame, name).to_csv(os.fspath(equation_file), index=False)
     if (getattr(med, "verbose", 0) or 0) >= 1:

@@ -1,10 +1,11 @@
 """Example simulation scripts shipped with medeq, and the demo that explores one.
 
 ``stokes_drag.py``
-    Drag on a sphere in Stokes flow (parameters ``mu``, ``R``, ``v``): the
-    simulation integrates the surface traction of the Stokes flow field, and
-    the law behind it is ``F = 6 pi mu R v``. ``medeq demo`` (or
-    :func:`run_demo`) explores it and rediscovers that law.
+    Drag on a sphere in Stokes flow (parameters ``mu`` [Pa s], ``R`` [mm],
+    ``v`` [mm/s]; response ``F`` [uN]): the simulation integrates the surface
+    traction of the Stokes flow field, and the law behind it is
+    ``F = 6 pi mu R v``. ``medeq demo`` (or :func:`run_demo`) explores it
+    and rediscovers that law, with dimensional analysis.
 
 Examples
 --------
@@ -26,6 +27,8 @@ import numpy as np
 #: The demo's simulation script and the operators its law needs.
 DEMO_SCRIPT = "stokes_drag.py"
 DEMO_OPERATORS = ["+", "-", "*", "/"]
+#: The demo's response: the drag force, in micronewtons.
+DEMO_RESPONSE, DEMO_RESPONSE_UNIT = "F", "uN"
 #: Largest relative difference between discovered and true law that counts as a match.
 MATCH_TOLERANCE = 1e-3
 
@@ -66,10 +69,12 @@ def run_demo(directory, budget: int = 24, workers: int | None = None,
     script = directory / DEMO_SCRIPT
     shutil.copyfile(example_path(DEMO_SCRIPT), script)
     workers = workers or os.cpu_count() or 1
-    med = MED(script, scheduler=LocalScheduler(max_workers=workers), seed=seed, verbose=verbose)
+    med = MED(script, response_names=[DEMO_RESPONSE], scheduler=LocalScheduler(max_workers=workers),
+              seed=seed, verbose=verbose, response_units=[DEMO_RESPONSE_UNIT])
     if verbose:
         print(f"medeq demo: drag on a sphere in Stokes flow ({script})\n"
-              f"  parameters: viscosity mu [Pa s], radius R [mm], speed v [mm/s]\n"
+              f"  parameters: viscosity mu [Pa s], radius R [mm], speed v [mm/s]; "
+              f"response: drag F [{DEMO_RESPONSE_UNIT}]\n"
               f"  {budget} simulations, adaptively sampled, {workers} in parallel; "
               f"seed {med.seed}\n", flush=True)
     batch = workers * max(1, math.ceil(min(8, budget) / workers))
@@ -79,6 +84,17 @@ def run_demo(directory, budget: int = 24, workers: int | None = None,
                           "timeout_in_seconds": discover_seconds},
     )
     return med, result
+
+
+def dimensional_groups(med) -> str:
+    """The dimensional analysis of the demo's campaign, as text: its
+    dimensionless groups and the form of the law."""
+    from ..discovery.units import analyse
+    from ..parameters import parameter_units
+
+    analysis = analyse(med.parameter_names, parameter_units(med.parameters),
+                       med.response_units[DEMO_RESPONSE])
+    return analysis.describe(DEMO_RESPONSE)
 
 
 def law_difference(med) -> float:

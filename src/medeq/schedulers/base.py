@@ -29,6 +29,8 @@ import signal
 import sys
 import sysconfig
 import tempfile
+import threading
+import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,8 +45,19 @@ logger = logging.getLogger(__name__)
 
 #: The job bootstrap, run by path so that a job does not import medeq itself.
 RUNNER = str(Path(_jobrunner.__file__).resolve())
-STDOUT = "stdout.log"
-STDERR = "stderr.log"
+STDOUT = _jobrunner.STDOUT
+STDERR = _jobrunner.STDERR
+#: Default cap on each of a job's logs (bytes); past it the oldest output is
+#: dropped and the tail kept. Set ``medeq.schedulers.base.LOG_CAP`` to change it
+#: (``0`` or ``None``: no cap).
+LOG_CAP = _jobrunner.LOG_CAP
+#: A running job is reported (once per batch) when the scheduler has no time
+#: limit and it has run ``OVERRUN_FACTOR`` times longer than the median
+#: finished job, and at least ``OVERRUN_MIN`` seconds.
+OVERRUN_FACTOR = 10.0
+OVERRUN_MIN = 10.0
+#: Seconds between two checks for such jobs.
+WATCH_INTERVAL = 1.0
 
 
 @dataclass(frozen=True)
@@ -93,11 +106,14 @@ class JobStatus:
 def prepare_job(job_id: str, directory: Path, mode: str, payload: dict) -> Job:
     """A job running the bootstrap (``mode`` "script" or "function") in ``directory``.
 
-    Creates the folder, writes ``job.json`` and removes a stale ``result.json``.
+    Creates the folder, writes ``job.json`` (with the log cap :data:`LOG_CAP`)
+    and removes a stale ``result.json`` and ``started`` marker.
     """
+    directory = Path(directory).absolute()   # the job runs with it as working directory
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / _jobrunner.RESULT).unlink(missing_ok=True)
-    _jobrunner.write_json(str(directory / _jobrunner.JOB), payload)
+    for stale in (_jobrunner.RESULT, _jobrunner.STARTED):
+        (directory / stale).unlink(missing_ok=True)
+    _jobrunner.write_json(str(directory / _jobrunner.JOB), {**payload, "log_cap": LOG_CAP or 0})
     return Job(id=job_id, args=(RUNNER, mode, str(directory)), directory=directory)
 
 
@@ -137,10 +153,17 @@ def read_result(directory: Path) -> dict | None:
     return result if isinstance(result, dict) else None
 
 
-def saved_outcome(directory: Path) -> Outcome | None:
-    """The successful outcome saved in ``directory/result.json``, or ``None``."""
+def saved_outcome(directory: Path, script_sha256: str | None = None) -> Outcome | None:
+    """The successful outcome saved in ``directory/result.json``, or ``None``.
+
+    With ``script_sha256``, only a result produced by exactly that script text
+    counts (a result of an edited script, or one saved without a hash, is
+    ``None``: the job must run again).
+    """
     result = read_result(directory)
     if result is None or "response" not in result:
+        return None
+    if script_sha256 is not None and result.get("script_sha256") != script_sha256:
         return None
     return Outcome(value=result["response"], extra=result.get("extra"), logs=str(directory))
 
@@ -165,16 +188,100 @@ def finish_job(job: Job, status: JobStatus) -> Outcome:
     return Outcome(value=None, error=str(error), logs=str(job.directory))
 
 
+class OverrunWatch:
+    """Warn once when a job runs far longer than the finished ones and nothing will stop it.
+
+    A job's run time counts from the time in its ``started`` marker (written
+    by the job when it starts, so queued jobs do not count). While
+    ``active``, a thread checks every :data:`WATCH_INTERVAL` seconds whether
+    a running job has run :data:`OVERRUN_FACTOR` times longer than the median
+    finished job (and at least :data:`OVERRUN_MIN` seconds); the first time
+    one has, it logs a warning naming the job(s) and their folders.
+    """
+
+    def __init__(self, jobs: Sequence[Job], active: bool):
+        self.jobs = list(jobs)
+        self.active = active and bool(self.jobs)
+        self.started: dict[int, float] = {}
+        self.durations: list[float] = []
+        self.finished: set[int] = set()
+        self.warned = False
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="medeq-overrun", daemon=True)
+
+    def __enter__(self) -> "OverrunWatch":
+        if self.active:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _start_time(self, index: int) -> float | None:
+        if index not in self.started:
+            try:
+                with open(self.jobs[index].directory / _jobrunner.STARTED, encoding="utf-8") as file:
+                    self.started[index] = float(json.load(file)["time"])
+            except (OSError, ValueError, KeyError, TypeError):
+                return None
+        return self.started[index]
+
+    def finish(self, index: int) -> None:
+        """Record that job ``index`` ended (called as each job is reported)."""
+        if not self.active:
+            return
+        with self._lock:
+            self.finished.add(index)
+            began = self._start_time(index)
+            if began is not None:
+                self.durations.append(max(0.0, time.time() - began))
+
+    def check(self) -> list[tuple[Job, float]]:
+        """The running jobs past the limit (and log the warning, the first time)."""
+        with self._lock:
+            if self.warned or not self.durations:
+                return []
+            now = time.time()
+            median = float(np.median(self.durations))
+            limit = max(OVERRUN_FACTOR * median, OVERRUN_MIN)
+            running = [i for i in range(len(self.jobs)) if i not in self.finished]
+            late = [(self.jobs[i], now - self.started[i]) for i in running
+                    if self._start_time(i) is not None and now - self.started[i] > limit]
+            if not late:
+                return []
+            self.warned = True
+        names = ", ".join(f"{job.id} ({seconds:.0f} s, logs: {job.directory})" for job, seconds in late[:5])
+        more = f" and {len(late) - 5} more" if len(late) > 5 else ""
+        logger.warning(
+            "%d job(s) have run over %.0f times longer than the median finished job (%.3g s) and "
+            "no time limit is set, so a hung job would run forever: %s%s. Check their logs; set "
+            "a limit (LocalScheduler/DaskScheduler timeout=..., SlurmScheduler time=...) to "
+            "fail such jobs automatically.", len(late), OVERRUN_FACTOR, median, names, more)
+        return late
+
+    def _watch(self) -> None:
+        while not self._stop.wait(WATCH_INTERVAL):
+            if self.check():
+                return
+
+
 def collect(scheduler: "Scheduler", jobs: Sequence[Job],
             on_outcome: Callable[[int, Outcome], None] | None = None) -> list[Outcome]:
     """Run ``jobs`` through ``scheduler`` and return one outcome per job, in order.
 
     On Ctrl-C the scheduler cancels what is outstanding and this raises
     :class:`~medeq.responses.EvaluationInterrupted` with the finished outcomes.
+    When the scheduler has no time limit, a job running far longer than the
+    finished ones is reported once (see :class:`OverrunWatch`).
     """
     outcomes: dict[int, Outcome] = {}
+    watch = OverrunWatch(jobs, active=getattr(scheduler, "time_limit", None) is None)
 
     def on_finish(index: int, status: JobStatus) -> None:
+        watch.finish(index)
         outcome = finish_job(jobs[index], status)
         outcomes[index] = outcome
         if on_outcome is not None:
@@ -182,7 +289,8 @@ def collect(scheduler: "Scheduler", jobs: Sequence[Job],
 
     if jobs:
         try:
-            scheduler.run_jobs(list(jobs), on_finish)
+            with watch:
+                scheduler.run_jobs(list(jobs), on_finish)
         except KeyboardInterrupt:
             raise EvaluationInterrupted(outcomes, "evaluation interrupted (Ctrl-C)") from None
     missing = [jobs[i].id for i in range(len(jobs)) if i not in outcomes]
@@ -297,6 +405,11 @@ class Scheduler(ABC):
         elif failed:
             logger.warning("%d of %d calls failed; logs kept in %s", len(failed), len(jobs), root)
         return outcomes
+
+    @property
+    def time_limit(self):
+        """The per-job time limit (``timeout`` when the scheduler has one), ``None`` if none."""
+        return getattr(self, "timeout", None)
 
     def _scratch_root(self) -> str | None:
         """Parent folder for :meth:`map`'s temporary folder (``None``: system temp)."""

@@ -103,6 +103,11 @@ class SlurmScheduler(Scheduler):
         return {"python_executable": self.python_executable, "poll_interval": self.poll_interval,
                 "job_name": self.job_name, "max_parallel": self.max_parallel, **self.sbatch_options}
 
+    @property
+    def time_limit(self):
+        """The ``time=`` sbatch option (SLURM's per-job limit), ``None`` if not given."""
+        return self.sbatch_options.get("time")
+
     def _scratch_root(self) -> str:
         return os.getcwd()   # compute nodes must see map()'s folder: use the shared cwd
 

@@ -1,0 +1,475 @@
+"""Dimensional analysis: physical units -> dimensionless groups -> equations.
+
+When every input and the response carry a physical unit, Buckingham's pi
+theorem says that any law ``y = f(x_1, ..., x_P)`` can be written
+
+    y = Y0(x) * F(pi_1, ..., pi_k),
+
+where the ``pi_j`` are products of powers of the inputs without dimension,
+``k = P - rank(D)`` (``D`` the matrix of the inputs' SI base-dimension
+exponents) and ``Y0`` is a product of powers of the inputs with the
+response's dimension. Stokes' drag ``F(mu, R, v)`` becomes ``F / (mu R v) =
+C`` (no group at all); a relativistic mass ``m(m_0, v, c)`` becomes
+``m / m_0 = F(v / c)``, a problem in one variable.
+
+:func:`analyse` finds exact integer exponents (sympy's rational null space)
+and the simplest basis: every group is a *circuit* of ``D`` (a set of inputs
+whose columns are minimally dependent, so no input can be left out of it),
+chosen greedily by fewest inputs, then smallest exponents - on a linear
+matroid the greedy choice gives the basis with the fewest inputs in total.
+``Y0`` is the solution of ``D a = d_y`` with the fewest inputs, then the
+smallest (preferably integer) exponents. A group's sign makes most of its
+exponents positive, except that the inputs of ``Y0`` go to the denominator
+(``x2/x1`` when ``Y0 = x1``): they set the scale the others are measured by.
+
+:func:`discover_dimensionless` converts the data to SI base units (so the
+groups are really dimensionless whatever the user's units: ``mm``, ``uN``),
+searches ``y / Y0 = F(pi)`` with :func:`medeq.discovery.engine.discover_arrays`,
+and writes every equation back in the original variables and units,
+re-polished (constants snapped, simplified) on the original data. Its hall of
+fame holds only dimensionally consistent equations, whose constants are
+dimensionless numbers (times the unit conversion factors, when the units are
+not SI).
+
+Angles (``rad``, ``deg``) are dimensionless, as in the SI: an angle is a group
+of its own, and a response in ``rad`` is a dimensionless response.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import time
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+import sympy as sp
+
+from ..parameters import si_factor, unit_dimensions
+from .backends import SearchSettings
+from .engine import discover_arrays
+from .equations import HallOfFame, pareto_front
+from .expressions import make_function, parse, symbols_for, to_string
+from .polish import Fitness, polish
+
+logger = logging.getLogger(__name__)
+
+#: Circuits are enumerated over subsets of at most this many candidate sets;
+#: beyond it the groups come from one basis of the null space.
+MAX_SUBSETS = 20000
+#: Share of the time budget after which re-polishing in the original
+#: variables only rounds constants.
+POLISH_DEADLINE = 0.95
+#: Largest square root (sympy operation count) :func:`unsquare_roots` factors.
+MAX_FACTOR_OPS = 40
+
+
+@dataclass(frozen=True)
+class DimensionalAnalysis:
+    """The dimensionless groups of a set of inputs, and the response's scale.
+
+    Attributes
+    ----------
+    names : list[str]
+        The inputs analysed.
+    units : list[str]
+        Their units.
+    response_unit : str
+        The response's unit.
+    groups : list[tuple[Fraction, ...]]
+        Exponents (over ``names``) of each dimensionless group ``pi_j``;
+        integers, simplest basis.
+    scale : tuple[Fraction, ...] or None
+        Exponents of ``Y0``, the product of inputs with the response's
+        dimension; ``None`` when no such product exists.
+    """
+
+    names: tuple[str, ...]
+    units: tuple[str, ...]
+    response_unit: str
+    groups: tuple[tuple[Fraction, ...], ...]
+    scale: tuple[Fraction, ...] | None
+
+    @property
+    def expressible(self) -> bool:
+        """Whether some product of the inputs' powers has the response's dimension."""
+        return self.scale is not None
+
+    def group_expressions(self) -> list[sp.Expr]:
+        """The groups as sympy expressions of the inputs' symbols."""
+        return [_monomial(self.names, e) for e in self.groups]
+
+    def scale_expression(self) -> sp.Expr | None:
+        """``Y0`` as a sympy expression of the inputs' symbols."""
+        return None if self.scale is None else _monomial(self.names, self.scale)
+
+    def describe(self, response: str = "y") -> str:
+        """One line per group and the form of the law, e.g.::
+
+            dimensionless groups: pi1 = v/c
+            law: m = m_0 * Phi(pi1)
+        """
+        groups = [to_string(g, self.names) for g in self.group_expressions()]
+        listed = ", ".join(f"pi{j + 1} = {g}" for j, g in enumerate(groups)) or "none"
+        if self.scale is None:
+            return (f"dimensionless groups: {listed}\n"
+                    f"no product of {list(self.names)} has the dimension of {response} "
+                    f"[{self.response_unit}]")
+        scale = to_string(self.scale_expression(), self.names)
+        function = f"Phi({', '.join(f'pi{j + 1}' for j in range(len(groups)))})"
+        law = (function if scale == "1" else f"{scale} * {function}") if groups \
+            else f"constant * {scale}"
+        return f"dimensionless groups: {listed}\nlaw: {response} = {law}"
+
+    def __str__(self) -> str:
+        return self.describe()
+
+
+def _monomial(names: Sequence[str], exponents: Sequence[Fraction]) -> sp.Expr:
+    symbols = symbols_for(names)
+    return sp.Mul(*[s ** sp.Rational(e.numerator, e.denominator)
+                    for s, e in zip(symbols, exponents) if e])
+
+
+def dimension_matrix(units: Sequence[str]) -> tuple[list[str], sp.Matrix]:
+    """The base dimensions involved and the integer/rational matrix ``D``
+    (one row per base dimension, one column per unit)."""
+    dimensions = [unit_dimensions(u) for u in units]
+    bases = sorted({d for dims in dimensions for d in dims})
+    rows = [[sp.Rational(dims[b].numerator, dims[b].denominator) if b in dims else 0
+             for dims in dimensions] for b in bases]
+    return bases, sp.Matrix(len(bases), len(units), [v for row in rows for v in row])
+
+
+def _primitive(vector: Sequence) -> tuple[Fraction, ...]:
+    """Integer vector along ``vector`` with coprime entries, oriented so that
+    most exponents are positive (ties: the first non-zero one)."""
+    values = [Fraction(int(sp.fraction(v)[0]), int(sp.fraction(v)[1])) for v in vector]
+    lcm = math.lcm(*[v.denominator for v in values])
+    integers = [int(v * lcm) for v in values]
+    gcd = math.gcd(*integers) or 1
+    integers = [i // gcd for i in integers]
+    positive = sum(i > 0 for i in integers)
+    negative = sum(i < 0 for i in integers)
+    first = next(i for i in integers if i)
+    if negative > positive or (negative == positive and first < 0):
+        integers = [-i for i in integers]
+    return tuple(Fraction(i) for i in integers)
+
+
+def _cost(exponents: Sequence[Fraction]) -> tuple:
+    support = [i for i, e in enumerate(exponents) if e]
+    return (len(support), max((e.denominator for e in exponents), default=1),
+            sum(abs(e) for e in exponents), max((abs(e) for e in exponents), default=0),
+            tuple(support))
+
+
+def _subsets(n: int, largest: int):
+    for size in range(0, largest + 1):
+        yield from itertools.combinations(range(n), size)
+
+
+def _n_subsets(n: int, largest: int) -> int:
+    return sum(math.comb(n, size) for size in range(0, largest + 1))
+
+
+def pi_groups(D: sp.Matrix) -> list[tuple[Fraction, ...]]:
+    """A simplest basis of the null space of ``D``, as integer exponent vectors.
+
+    Every group is a circuit of ``D`` (no input can be dropped from it); the
+    basis is chosen greedily by fewest inputs, then smallest exponents.
+    """
+    P = D.cols
+    rank = D.rank()
+    k = P - rank
+    if k == 0:
+        return []
+    if _n_subsets(P, rank + 1) <= MAX_SUBSETS:
+        circuits = set()
+        for subset in _subsets(P, rank + 1):
+            if not subset:
+                continue
+            null = D[:, list(subset)].nullspace()
+            if len(null) != 1 or any(v == 0 for v in null[0]):
+                continue
+            vector = [0] * P
+            for i, v in zip(subset, null[0]):
+                vector[i] = v
+            circuits.add(_primitive(vector))
+        pool = sorted(circuits, key=_cost)
+    else:
+        pool = sorted((_primitive(v) for v in D.nullspace()), key=_cost)
+    basis: list[tuple[Fraction, ...]] = []
+    for circuit in pool:
+        trial = basis + [circuit]
+        if _rank(trial) == len(trial):
+            basis = trial
+        if len(basis) == k:
+            break
+    return basis
+
+
+def _rank(vectors: Sequence[Sequence[Fraction]]) -> int:
+    return sp.Matrix([[sp.Rational(e.numerator, e.denominator) for e in v] for v in vectors]).rank()
+
+
+def response_scale(D: sp.Matrix, target: sp.Matrix) -> tuple[Fraction, ...] | None:
+    """Exponents ``a`` with ``D a = target`` using the fewest inputs, then the
+    simplest exponents (integers first); ``None`` if there is none."""
+    P = D.cols
+    if all(v == 0 for v in target):
+        return tuple(Fraction(0) for _ in range(P))
+    rank = D.rank()
+    best = None
+    for subset in _subsets(P, rank):
+        if not subset:
+            continue
+        if best is not None and len(subset) > _cost(best)[0]:
+            break
+        columns = D[:, list(subset)]
+        if columns.rank() != len(subset):
+            continue
+        try:
+            solution, free = columns.gauss_jordan_solve(target)
+        except ValueError:  # inconsistent
+            continue
+        if free.shape[0] or any(v == 0 for v in solution):
+            continue
+        exponents = [Fraction(0)] * P
+        for i, v in zip(subset, solution):
+            numerator, denominator = sp.fraction(sp.nsimplify(v))
+            exponents[i] = Fraction(int(numerator), int(denominator))
+        if best is None or _cost(exponents) < _cost(best):
+            best = tuple(exponents)
+    return best
+
+
+def analyse(names: Sequence[str], units: Sequence[str], response_unit: str) -> DimensionalAnalysis:
+    """Dimensionless groups of inputs ``names`` with ``units``, and the
+    product of inputs with the dimension of ``response_unit``.
+
+    Examples
+    --------
+    >>> print(analyse(["m_0", "v", "c"], ["kg", "m/s", "m/s"], "kg").describe("m"))
+    dimensionless groups: pi1 = v/c
+    law: m = m_0 * Phi(pi1)
+    """
+    names = tuple(str(n) for n in names)
+    units = tuple(str(u) for u in units)
+    bases, D = dimension_matrix([*units, response_unit])
+    inputs, target = D[:, : len(names)], D[:, len(names)]
+    scale = response_scale(inputs, target)
+    groups = pi_groups(inputs)
+    if scale is not None:
+        # The inputs of Y0 set the scale: the groups measure the others against
+        # them (x2/x1 rather than x1/x2 when Y0 = x1).
+        groups = [tuple(-e for e in g) if sum(a * b for a, b in zip(g, scale)) > 0 else g
+                  for g in groups]
+    return DimensionalAnalysis(names, units, str(response_unit), tuple(groups), scale)
+
+
+def check_mode(value) -> str | bool:
+    """``dimensional_analysis`` is ``"auto"``, ``True`` or ``False``."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, str) and value == "auto":
+        return value
+    raise ValueError(f"dimensional_analysis must be 'auto', True or False; got {value!r}.")
+
+
+def missing_units(names: Sequence[str], units: Sequence[str | None], response: str,
+                  response_unit: str | None) -> list[str]:
+    """What lacks a unit, as text for messages (``[]`` when units are complete)."""
+    missing = [f"parameter {n!r}" for n, u in zip(names, units) if u is None]
+    if response_unit is None:
+        missing.append(f"response {response!r}")
+    return missing
+
+
+def discover_dimensionless(
+    X: np.ndarray,
+    y: np.ndarray,
+    parameter_names: Sequence[str],
+    units: Sequence[str],
+    response_unit: str,
+    settings: SearchSettings | None = None,
+    *,
+    response: str = "y",
+    columns: Sequence[int] | None = None,
+    parsimony: float = 0.0032,
+    **engine_options,
+) -> HallOfFame | None:
+    """Discover ``y = Y0(x) F(pi(x))`` with dimensional analysis.
+
+    Parameters
+    ----------
+    X, y, parameter_names, settings, parsimony
+        As for :func:`medeq.discovery.engine.discover_arrays`.
+    units : list[str]
+        Unit of every column of ``X`` (pint syntax).
+    response_unit : str
+        Unit of ``y``.
+    response : str
+        The response's name (for messages).
+    columns : list[int], optional
+        Only these inputs take part (feature selection).
+    **engine_options
+        Passed to :func:`~medeq.discovery.engine.discover_arrays`
+        (``constraints``, ``nested_constraints``, ``backend``,
+        ``linear_seeds``).
+
+    Returns
+    -------
+    HallOfFame or None
+        Equations in the original variables and units, with the
+        :class:`DimensionalAnalysis` as ``.dimensional_analysis``; ``None``, with a
+        warning saying why, when dimensional analysis does not apply (no
+        product of inputs has the response's dimension, a unit with an
+        offset such as ``degC``, or data where the groups are not finite):
+        the caller then searches without it.
+    """
+    names = [str(n) for n in parameter_names]
+    used = list(range(len(names))) if columns is None else [int(c) for c in columns]
+    started = time.monotonic()
+    analysis = analyse([names[i] for i in used], [units[i] for i in used], response_unit)
+    factors = [si_factor(units[i]) for i in used]
+    y_factor = si_factor(response_unit)
+    offset = [f"{names[i]} [{units[i]}]" for i, f in zip(used, factors) if f is None]
+    if y_factor is None:
+        offset.append(f"{response} [{response_unit}]")
+    if offset:
+        return _not_applicable(f"the unit(s) of {offset} have an offset (not a plain multiple "
+                               "of an SI unit, like degC); use an absolute unit such as K")
+    if not analysis.expressible:
+        return _not_applicable(
+            f"no product of powers of {list(analysis.names)} has the dimension of {response} "
+            f"[{response_unit}] ({_dimension_text(response_unit)}); a missing input, or a "
+            "dimensional constant the law depends on, would make it expressible")
+    logger.info("dimensional analysis of %s:\n%s", response, analysis.describe(response))
+
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    si = X[:, used] * np.asarray(factors)
+    with np.errstate(all="ignore"):
+        groups = np.column_stack([_power_product(si, e) for e in analysis.groups]) \
+            if analysis.groups else np.empty((len(y), 0))
+        scale = _power_product(si, analysis.scale)
+        target = y * y_factor / scale
+    if not (np.all(np.isfinite(groups)) and np.all(np.isfinite(target))):
+        return _not_applicable(
+            "the dimensionless groups are not finite on the data (zero, or negative values "
+            "under a fractional power)")
+
+    symbols = symbols_for(names)
+    to_original = _back_substitution(analysis, [symbols[i] for i in used], factors, y_factor)
+    if analysis.groups:
+        pi_names = [f"pi{j + 1}" for j in range(len(analysis.groups))]
+        reduced = discover_arrays(groups, target, pi_names, settings, parsimony=parsimony,
+                                  **engine_options)
+        pi_symbols = symbols_for(pi_names)
+        candidates = [e.sympy.xreplace(dict(zip(pi_symbols, to_original[0]))) * to_original[1]
+                      for e in reduced]
+    else:  # y / Y0 is a constant: its nicest value, found on the dimensionless data
+        constant, _ = polish(sp.Float(float(np.mean(target))), Fitness(groups, target, []))
+        candidates = [constant * to_original[1]]
+
+    fitness = Fitness(X, y, symbols)
+    timeout = None if settings is None else settings.timeout
+    deadline = None if timeout is None else started + POLISH_DEADLINE * timeout
+    polished = []
+    for expr in candidates:
+        expr = unsquare_roots(expr, fitness)
+        clean, _ = polish(expr, fitness, allow_pi="pi" not in names, deadline=deadline)
+        clean = parse(to_string(clean, names), names)
+        polished.append((clean, fitness.loss(clean)))
+    hall_of_fame = pareto_front(polished, names, parsimony=parsimony)
+    hall_of_fame.dimensional_analysis = analysis
+    logger.info("dimensional analysis: %d equations in %.1f s", len(hall_of_fame),
+                time.monotonic() - started)
+    return hall_of_fame
+
+
+def unsquare_roots(expr: sp.Expr, fitness: Fitness) -> sp.Expr:
+    """Take perfect squares out of square roots where the data fix their sign:
+    ``sqrt((x - t*u)**2 / (c**2 - u**2))`` becomes ``(x - t*u) / sqrt(c**2 - u**2)``
+    when ``x - t*u > 0`` at every data point (sympy cannot know it). The
+    result is kept only if it agrees with ``expr`` on the data."""
+    roots = [p for p in expr.atoms(sp.Pow) if p.exp == sp.Rational(1, 2)
+             and sp.count_ops(p.base) <= MAX_FACTOR_OPS]
+    if not roots:
+        return expr
+    replacements = {}
+    for root in roots:
+        try:
+            factored = sp.factor(sp.together(root.base))
+        except (TypeError, ValueError, NotImplementedError, sp.PolynomialError):
+            continue
+        outside, inside = sp.Integer(1), sp.Integer(1)
+        for factor in sp.Mul.make_args(factored):
+            base, power = factor.as_base_exp()
+            if power.is_Integer and abs(power) >= 2 and base.free_symbols:
+                half = power // 2 if power > 0 else -((-power) // 2)
+                with np.errstate(all="ignore"):
+                    values = make_function(base, fitness.symbols)(fitness.X)
+                sign = 1 if np.all(values > 0) else -1 if np.all(values < 0) else 0
+                if sign:
+                    outside *= (sign * base) ** half
+                    inside *= base ** (power - 2 * half)
+                    continue
+            inside *= factor
+        if outside != 1:
+            replacements[root] = outside * sp.sqrt(inside)
+    if not replacements:
+        return expr
+    candidate = expr.xreplace(replacements)
+    with np.errstate(all="ignore"):
+        before = make_function(expr, fitness.symbols)(fitness.X)
+        after = make_function(candidate, fitness.symbols)(fitness.X)
+    return candidate if np.allclose(after, before, rtol=1e-9, equal_nan=False) else expr
+
+
+def _power_product(values: np.ndarray, exponents: Sequence[Fraction]) -> np.ndarray:
+    out = np.ones(len(values))
+    for column, e in zip(values.T, exponents):
+        if e:
+            out = out * column ** float(e)
+    return out
+
+
+def _back_substitution(analysis: DimensionalAnalysis, symbols, factors, y_factor):
+    """The groups and ``Y0 / y_factor`` as expressions of the original
+    variables in the user's units, the SI conversion factors included as
+    exact numbers (``mm`` -> ``1/1000``), so the constants found in the
+    dimensionless search stay exact (``6*pi``)."""
+
+    def exact(value: float) -> sp.Expr:
+        return sp.Rational(Fraction(repr(float(value))).limit_denominator(10**15))
+
+    def part(exponents, divisor: float = 1.0) -> sp.Expr:
+        coefficient = sp.Integer(1) / exact(divisor)
+        monomial = sp.Integer(1)
+        for s, f, e in zip(symbols, factors, exponents):
+            if e:
+                power = sp.Rational(e.numerator, e.denominator)
+                coefficient *= exact(f) ** power
+                monomial *= s ** power
+        return monomial if coefficient == 1 else coefficient * monomial
+
+    return [part(e) for e in analysis.groups], part(analysis.scale, y_factor)
+
+
+def _dimension_text(unit: str) -> str:
+    dims = unit_dimensions(unit)
+    if not dims:
+        return "dimensionless"
+    return "*".join(f"{d}^{e}" if e != 1 else d for d, e in dims.items())
+
+
+def _not_applicable(reason: str) -> None:
+    warnings.warn(f"dimensional analysis does not apply: {reason}; searching without it.",
+                  RuntimeWarning, stacklevel=4)
+    return None
