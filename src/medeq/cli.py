@@ -4,6 +4,7 @@
 
     medeq run SCRIPT [--dir DIR] [--budget N] [--batch B] [--scheduler local|slurm|dask]
                      [--workers W] [--target-uncertainty U] [--time-limit S] [--discover]
+                     [--mode auto|async|batch] [--cancel-on-stop]
                      [--response-units UNIT [UNIT ...] | NAME=UNIT ...]
     medeq run --dir DIR            # resume an interrupted or finished campaign
     medeq show DIR
@@ -148,9 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser(
         "run", parents=[common, ops], help="explore a simulation script (or resume a campaign)",
-        description="Run a whole campaign on a simulation script: sample, evaluate in "
-                    "parallel, refit the surrogate, repeat until a stopping condition, then "
-                    "optionally discover equations. Saved after every batch; 'medeq run --dir "
+        description="Run a whole campaign on a simulation script: keep every worker busy "
+                    "(a new sample as each job ends, the surrogate updated with each result), "
+                    "until a stopping condition, then optionally discover equations. Saved "
+                    "after every result; 'medeq run --dir "
                     "DIR' (or the same 'medeq run SCRIPT' again) resumes where it stopped. "
                     "Without --budget, --target-uncertainty or --time-limit the budget is "
                     f"{DEFAULT_BUDGET_PER_PARAMETER} evaluations per parameter; on resume, "
@@ -162,17 +164,25 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--budget", type=_positive(int), metavar="N",
                      help="stop when the campaign holds N results in total")
     run.add_argument("--batch", type=_positive(int), metavar="B",
-                     help="samples per batch (default: parameters, rounded up to the workers)")
+                     help="samples per batch: batch mode (default: parameters, rounded up to "
+                          "the workers)")
     run.add_argument("--target-uncertainty", type=_positive(float),
                      metavar="U", help="stop when 95%% of the space has a surrogate standard "
                      "deviation below U times the response's spread (e.g. 0.05)")
     run.add_argument("--time-limit", type=_positive(float), metavar="SECONDS",
-                     help="start no new batch after SECONDS")
+                     help="start no new job after SECONDS (running ones are awaited, or "
+                          "cancelled with --cancel-on-stop)")
+    run.add_argument("--mode", choices=["auto", "async", "batch"],
+                     help="async: keep every worker busy, one sample per finished job; batch: "
+                          "wait for a whole batch, refit, repeat (default auto: async with more "
+                          "than one worker and no --batch)")
+    run.add_argument("--cancel-on-stop", action="store_true", default=None,
+                     help="cancel the jobs in flight when a stopping condition holds")
     run.add_argument("--scheduler", choices=["local", "slurm", "dask"],
                      help="where jobs run (default local)")
     run.add_argument("--workers", type=_positive(int), metavar="W",
-                     help="jobs at once (local: processes, default all cores; slurm: array "
-                          "tasks at once; dask: local cluster workers)")
+                     help="jobs at once (local: processes, default all cores; slurm: jobs "
+                          "in flight, default the partition's CPUs; dask: local cluster workers)")
     run.add_argument("--timeout", type=_positive(float), metavar="SECONDS",
                      help="per-job time limit (local and dask)")
     run.add_argument("--sbatch", type=_key_value, action="append", metavar="KEY=VALUE",
@@ -432,7 +442,8 @@ def _run_settings(med, directory: Path, args) -> dict:
         raise InputError(str(err)) from err
     given = {"budget": args.budget, "batch": args.batch,
              "target_uncertainty": args.target_uncertainty, "time_limit": args.time_limit,
-             "discover": args.discover}
+             "discover": args.discover, "mode": args.mode,
+             "cancel_on_stop": args.cancel_on_stop or None}
     settings = {key: value if value is not None else previous.get(key) for key, value in given.items()}
     stops = ("budget", "target_uncertainty", "time_limit")
     if all(settings[key] is None for key in stops):
@@ -441,6 +452,8 @@ def _run_settings(med, directory: Path, args) -> dict:
     options.update(_discovery_options(args, "discover_budget"))
     settings["discover_options"] = options
     settings["discover"] = bool(settings["discover"])
+    settings["mode"] = settings["mode"] or "auto"
+    settings["cancel_on_stop"] = bool(settings["cancel_on_stop"])
     return settings
 
 
@@ -501,6 +514,10 @@ def cmd_show(args) -> int:
     if status:
         print(f"  exploration: {status.get('state')} - {status.get('reason')} "
               f"(updated {status.get('updated')})")
+        if status.get("state") == "exploring" and "in_flight" in status:
+            from .progress import format_activity
+
+            print(f"  jobs: {format_activity(status)}")
     settings = record.get("settings", {})
     if settings:
         print("  settings: " + ", ".join(f"{k}={v}" for k, v in settings.items() if k != "discover_options"))

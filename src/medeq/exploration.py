@@ -1,14 +1,20 @@
-"""Autonomous exploration: sample a batch, evaluate it, refit, repeat.
+"""Autonomous exploration: keep the workers busy, learn from each result, repeat.
 
 :func:`explore` runs a campaign until one of its stopping conditions holds.
+With a scheduler that runs several jobs at once it is asynchronous
+(:mod:`medeq.asynchronous`): ``capacity`` jobs stay in flight, each result
+is recorded the moment it arrives and the next sample is picked with the
+others still pending. ``mode="batch"`` samples a batch, waits for all of
+it, refits, and repeats.
 Stopping conditions are small objects combined with ``|`` (stop when any
 holds) and ``&`` (stop when all hold):
 
 >>> from medeq.exploration import EvaluationBudget, TimeLimit, UncertaintyTarget
 >>> stop = EvaluationBudget(40) | (UncertaintyTarget(0.05) & TimeLimit(60))
 
-The campaign is saved after every batch, and the loop's own record (its
-settings, every batch and why it stopped) goes to ``exploration.toml`` in the
+The campaign is saved after every result (batch mode: every batch), and the
+loop's own record (its settings, every block of results between two refits,
+what is in flight and why it stopped) goes to ``exploration.toml`` in the
 campaign folder; resuming is loading the folder and exploring again - the
 evaluation budget counts every result of the campaign, so a resumed run does
 not overshoot it.
@@ -24,7 +30,6 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import tomli_w
 
 from .progress import Progress
@@ -44,6 +49,8 @@ from .storage import atomic_write, read_toml_record
 
 logger = logging.getLogger(__name__)
 
+#: Accepted values of ``explore(mode=...)``.
+MODES = ("auto", "async", "batch")
 #: File in the campaign folder recording the exploration loop.
 STATE_FILE = "exploration.toml"
 STATE_FORMAT = "medeq-exploration"
@@ -57,7 +64,9 @@ __all__ = [
     "StoppingCondition",
     "TimeLimit",
     "UncertaintyTarget",
+    "MODES",
     "default_batch",
+    "scheduler_capacity",
     "domain_uncertainty",
     "explore",
     "load_exploration",
@@ -79,7 +88,8 @@ class ExplorationResult:
     n_new : int
         Results added by this call.
     batches : int
-        Batches evaluated by this call.
+        Batches evaluated by this call (asynchronous mode: blocks of results
+        between two refits, one epoch each).
     elapsed : float
         Seconds this call took (discovery included).
     uncertainty : float
@@ -129,14 +139,23 @@ def explore(
     directory=None,
     save: bool = True,
     verbose: int | None = None,
+    mode: str = "auto",
+    cancel_on_stop: bool = False,
 ) -> ExplorationResult:
     """Explore a campaign autonomously: sample, evaluate, refit, repeat.
 
-    Each iteration draws ``batch`` samples with the campaign's sampler,
-    evaluates them (``f`` in this process or on ``med.scheduler``, or the
-    campaign's script on its scheduler), refits the surrogates and saves the
-    campaign. Samples already queued are evaluated first. Exploration stops
-    when any given condition holds.
+    Asynchronous mode (the default when the scheduler runs more than one
+    job at once): keeps ``med.scheduler.capacity`` jobs in flight; as each
+    ends its result is recorded, the campaign saved, the surrogates
+    conditioned on it (hyperparameters refitted every so often,
+    :func:`medeq.asynchronous.refit_due`), the stopping conditions checked,
+    and the next sample picked with the jobs in flight as pending samples.
+    One epoch per block of results between two refits. Batch mode: each
+    iteration draws ``batch`` samples, evaluates them all (``f`` in this
+    process or on ``med.scheduler``, or the campaign's script on its
+    scheduler), refits and saves; one epoch per batch. Either way samples
+    already queued are evaluated first, and exploration stops when any
+    given condition holds.
 
     Parameters
     ----------
@@ -147,16 +166,19 @@ def explore(
         campaign created from a simulation script.
     budget : int, optional
         Stop when the campaign holds ``budget`` results in total (earlier
-        runs count); batches are trimmed so it is never overshot.
+        runs count); jobs in flight count against it, and batches are
+        trimmed, so it is never overshot.
     batch : int, optional
-        Samples per batch; default: the number of parameters rounded up to
-        a multiple of the scheduler's workers (at least 2).
+        Samples per batch (batch mode, chosen by giving it with
+        ``mode="auto"``); default: the number of parameters rounded up to a
+        multiple of the scheduler's capacity (at least 2).
     target_uncertainty : float, optional
         Stop when :func:`domain_uncertainty` (95th percentile over the space
         of the surrogate's standard deviation relative to the response's)
         is at most this.
     time_limit : float, optional
-        Stop starting new batches after this many seconds.
+        Stop starting new jobs (batches) after this many seconds; the jobs
+        in flight are awaited, or cancelled with ``cancel_on_stop``.
     discover : bool, default False
         Discover equations for every response at the end.
     stop : StoppingCondition, optional
@@ -173,6 +195,13 @@ def explore(
         is always kept in sync with its folder).
     verbose : int, optional
         Progress output level; default ``med.verbose`` (0 is silent).
+    mode : {"auto", "async", "batch"}, default "auto"
+        ``"auto"``: asynchronous when the campaign runs jobs on a scheduler
+        (a script, or ``f`` with ``med.scheduler``) whose ``capacity`` is
+        above 1 and no ``batch`` is given; batch otherwise.
+    cancel_on_stop : bool, default False
+        Asynchronous mode: when a condition holds, cancel the jobs in
+        flight instead of waiting for them (their samples stay queued).
 
     Returns
     -------
@@ -198,12 +227,17 @@ def explore(
             "measured responses, use med.evaluate(responses) instead."
         )
     condition = stopping_condition(budget, target_uncertainty, time_limit, stop)
-    batch = default_batch(med) if batch is None else check_positive(batch, "batch", integer=True)
+    requested, mode = mode, _exploration_mode(med, f, mode, batch)
+    if mode == "async":
+        batch = None
+    else:
+        batch = default_batch(med) if batch is None else check_positive(batch, "batch", integer=True)
     options = dict(discover_options or {})
     verbose = med.verbose if verbose is None else verbose
     settings = {
         "budget": budget, "batch": batch, "target_uncertainty": target_uncertainty,
         "time_limit": time_limit, "discover": bool(discover), "discover_options": options,
+        "mode": requested, "cancel_on_stop": bool(cancel_on_stop),
     }
     log = _RunLog(med, settings, save, directory)
     state = ExplorationState(med, n_start=med.n_evaluated)
@@ -213,7 +247,12 @@ def explore(
         initial=med.n_evaluated, desc="exploring", unit="results", verbose=verbose, interval=0,
     )
     try:
-        reason = _loop(med, f, condition, state, batch, log, progress)
+        if mode == "async":
+            from .asynchronous import explore_async
+
+            reason = explore_async(med, f, condition, state, log, progress, cancel_on_stop)
+        else:
+            reason = _loop(med, f, condition, state, batch, log, progress)
         equations = {}
         if discover:
             log.update("discovering", reason)
@@ -287,19 +326,30 @@ def _discover_all(med, options: dict, progress, directory) -> dict:
 
 
 def default_batch(med) -> int:
-    """Default batch size: parameters rounded up to a multiple of the workers (>= 2)."""
-    workers = scheduler_workers(med.scheduler)
+    """Default batch size: parameters rounded up to a multiple of the capacity (>= 2)."""
+    workers = scheduler_capacity(med.scheduler)
     size = max(len(med.parameters), 2)
     return workers * math.ceil(size / workers)
 
 
-def scheduler_workers(scheduler) -> int:
-    """Number of evaluations a scheduler runs at once (1 when unknown or none)."""
-    for attribute in ("max_workers", "workers", "n_workers"):
-        value = getattr(scheduler, attribute, None)
-        if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value > 0:
-            return int(value)
-    return 1
+def scheduler_capacity(scheduler) -> int:
+    """Jobs a scheduler runs at once (its ``capacity``; 1 without a scheduler)."""
+    return 1 if scheduler is None else int(getattr(scheduler, "capacity", 1))
+
+
+def _exploration_mode(med, f, mode: str, batch) -> str:
+    """``"async"`` or ``"batch"`` for :func:`explore`'s ``mode`` argument."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}; got {mode!r}.")
+    jobs = med.scheduler is not None and (f is None or callable(getattr(med.scheduler, "submit", None)))
+    if mode == "async" and not jobs:
+        raise ValueError(
+            "mode='async' needs a scheduler to run the jobs (MED(..., scheduler="
+            "medeq.LocalScheduler())); without one f runs in this process: use mode='batch'."
+        )
+    if mode == "auto":
+        return "async" if jobs and batch is None and scheduler_capacity(med.scheduler) > 1 else "batch"
+    return mode
 
 
 # ------------------------------------------------------------- exploration.toml
@@ -331,10 +381,14 @@ class _RunLog:
         })
         self.update("exploring", "running")
 
-    def update(self, status: str, reason: str) -> None:
+    def update(self, status: str, reason: str, **activity) -> None:
+        """Record the loop's state (``activity``: jobs in flight, finished... in
+        async mode; the last one given is kept)."""
+        self.activity = {**getattr(self, "activity", {}), **activity}
         self.record["status"] = {
             "state": status, "reason": reason, "updated": _now(),
             "n_results": int(self.med.n_evaluated), "n_queued": len(self.med.queue),
+            **self.activity,
         }
         if self.save:
             atomic_write(self.directory / STATE_FILE, tomli_w.dumps(self.record))
@@ -368,8 +422,10 @@ def load_exploration(directory) -> dict:
     """Read a campaign folder's ``exploration.toml`` (empty dict if none).
 
     Keys: ``settings`` (the last :func:`explore` arguments), ``batches``
-    (start, end, seconds, uncertainty, finished) and ``status`` (state,
-    reason, updated, n_results, n_queued).
+    (start, end, seconds, uncertainty, finished: one per batch, or per block
+    of results between refits in asynchronous mode) and ``status`` (state,
+    reason, updated, n_results, n_queued; asynchronous mode adds in_flight,
+    finished, failed, busy_workers, capacity and eta_seconds).
     """
     path = Path(directory) / STATE_FILE
     if not path.is_file():

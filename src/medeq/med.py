@@ -27,7 +27,7 @@ from .parameters import (
     validate_parameters,
 )
 from .samplers import DVASampler
-from .surrogate import fit_surrogates
+from .surrogate import condition_surrogates, fit_surrogates
 
 #: Tolerance on sampler output outside the unit cube before it is an error.
 UNIT_TOLERANCE = 1e-9
@@ -328,8 +328,33 @@ class MED:
         rest = np.setdiff1d(np.arange(len(queue)), order)
         self._append_results(queue[order], values, variances, origin, queue[rest])
 
-    def _append_results(self, points, values, variances, origin: str, queue) -> None:
-        """Add ``points`` with ``values`` as a new epoch; ``queue`` stays queued."""
+    def _record_finished(self, rows, outcomes, new_epoch: bool, refit: bool) -> None:
+        """Record outcomes of queue ``rows`` as their jobs end (asynchronous exploration).
+
+        ``new_epoch`` starts an epoch, else the last one grows; ``refit``
+        refits the surrogates, else they are conditioned on the new results
+        with their current hyperparameters. Failed outcomes are NaN rows,
+        also when all failed, once earlier results fix the responses. Saves.
+        """
+        rows = np.asarray(rows, int)
+        with self._transaction():
+            if self.responses is not None and all(o.failed for o in outcomes):
+                values, dict_names = np.full((len(rows), self.responses.shape[1]), np.nan), None
+            else:
+                values, dict_names = resp.outcomes_to_array(outcomes)
+            if dict_names is not None:
+                values = self._align_dict_names(values, dict_names)
+            queue = self.queue
+            rest = np.setdiff1d(np.arange(len(queue)), rows)
+            self._append_results(queue[rows], values, None, "evaluated", queue[rest],
+                                 extend=not new_epoch, refit=refit)
+        warn_failures(outcomes, rows)
+        self._autosave()
+
+    def _append_results(self, points, values, variances, origin: str, queue,
+                        extend: bool = False, refit: bool = True) -> None:
+        """Add ``points`` with ``values`` as a new epoch (``extend``: to the last
+        one) and refit (else condition the surrogates); ``queue`` stays queued."""
         k = values.shape[1]
         if self.responses is not None and self.responses.shape[1] != k:
             raise ValueError(
@@ -348,9 +373,16 @@ class MED:
         else:
             self.responses = np.vstack([self.responses, values])
             self.measured_variances = np.vstack([self.measured_variances, measured])
-        self.epochs = [*self.epochs, (n, n + len(values))]
-        self.epoch_origins = [*self.epoch_origins, origin]
-        self.refit()
+        if extend and self.epochs and self.epochs[-1][1] == n and self.epoch_origins[-1] == origin:
+            self.epochs = [*self.epochs[:-1], (self.epochs[-1][0], n + len(values))]
+        else:
+            self.epochs = [*self.epochs, (n, n + len(values))]
+            self.epoch_origins = [*self.epoch_origins, origin]
+        if refit or self.gp is None or any(model is None for model in self.gp):
+            self.refit()
+        else:
+            unit = to_unit(points, self.parameters)
+            self.gp = condition_surrogates(self.gp, unit, values, measured)
 
     def augment(self, samples, responses, variances=None) -> None:
         """Add historical, already evaluated samples with their responses.
@@ -529,8 +561,24 @@ class MED:
 
         return load_campaign(dirpath, allow_pickle=allow_pickle)
 
+    @contextmanager
+    def _saving_once(self):
+        """Within the block, save once at its end instead of after every change."""
+        if "_held_saves" in self.__dict__:
+            yield
+            return
+        self._held_saves = 0
+        try:
+            yield
+        finally:
+            if self.__dict__.pop("_held_saves", 0):
+                self._autosave()
+
     def _autosave(self) -> None:
         """Keep a campaign that has a folder in sync with it."""
+        if "_held_saves" in self.__dict__:
+            self._held_saves += 1
+            return
         if self.paths is not None:
             self.save(self.paths.directory, pickle_sampler=self.paths.sampler_pickled)
 

@@ -86,6 +86,7 @@ class Progress:
         self._last_line = None
         self._reported = self.n
         self._closed = False
+        self._own_eta = True
         self._bar = None
         if self.mode == "bar":
             from tqdm import tqdm
@@ -109,6 +110,14 @@ class Progress:
             now = time.monotonic()
             if done or self._last_line is None or now - self._last_line >= self.interval:
                 self._line()
+
+    def set_activity(self, activity: dict) -> None:
+        """Show what runs (jobs in flight, finished, failed, busy workers, time
+        left; see :func:`format_activity`) after the counts."""
+        self.postfix = format_activity(activity)
+        self._own_eta = activity.get("eta_seconds") is None
+        if self._bar is not None:
+            self._bar.set_postfix_str(self.postfix, refresh=True)
 
     def write(self, message: str) -> None:
         """Write a message line without breaking the bar (nothing when silent)."""
@@ -158,12 +167,28 @@ class Progress:
             counts = f"{self.n}{unit}"
         timing = f"{elapsed:.1f} s elapsed"
         done = self.n - self._initial
-        if self.total and done > 0 and self.n < self.total:
+        if self._own_eta and self.total and done > 0 and self.n < self.total:
             timing += f", ~{elapsed * (self.total - self.n) / done:.1f} s left"
         parts = [f"{self.desc}: {counts}" if self.desc else counts, timing]
         if self.postfix:
             parts.append(self.postfix)
         return ", ".join(parts)
+
+
+def format_activity(activity: dict) -> str:
+    """One line for the jobs of an asynchronous exploration.
+
+    >>> format_activity({"in_flight": 8, "finished": 40, "failed": 1, "busy_workers": 8,
+    ...                  "capacity": 8, "eta_seconds": 12.3})
+    '8 in flight, 40 finished, 1 failed, 8/8 workers busy, ~12 s left'
+    """
+    parts = [f"{activity.get('in_flight', 0)} in flight", f"{activity.get('finished', 0)} finished",
+             f"{activity.get('failed', 0)} failed",
+             f"{activity.get('busy_workers', 0)}/{activity.get('capacity', '?')} workers busy"]
+    eta = activity.get("eta_seconds")
+    if eta is not None:
+        parts.append(f"~{eta:.0f} s left")
+    return ", ".join(parts)
 
 
 def track(iterable: Iterable[T], total: int | None = None, desc: str = "",

@@ -166,6 +166,10 @@ class StoppingCondition(ABC):
         """How many more evaluations this condition allows (``None``: no limit)."""
         return None
 
+    def seconds_left(self, state: ExplorationState) -> float | None:
+        """Seconds until this condition holds by itself (``None``: not a matter of time)."""
+        return None
+
     def __or__(self, other: StoppingCondition) -> AnyOf:
         return AnyOf(self, _check_condition(other))
 
@@ -230,10 +234,11 @@ class UncertaintyTarget(StoppingCondition):
 
 
 class TimeLimit(StoppingCondition):
-    """Stop once this run has lasted ``seconds`` (checked between batches).
+    """Stop once this run has lasted ``seconds``.
 
-    A batch already running is finished; the clock starts with each call to
-    :func:`explore`.
+    No job starts after it; the jobs already running are awaited (a batch
+    is finished), or cancelled in asynchronous mode with ``cancel_on_stop``.
+    The clock starts with each call to :func:`explore`.
     """
 
     def __init__(self, seconds: float):
@@ -243,6 +248,9 @@ class TimeLimit(StoppingCondition):
         if state.elapsed >= self.seconds:
             return f"time limit of {self.seconds:g} s reached ({state.elapsed:.1f} s)"
         return None
+
+    def seconds_left(self, state):
+        return max(self.seconds - state.elapsed, 0.0)
 
     def __repr__(self):
         return f"TimeLimit({self.seconds:g})"
@@ -266,6 +274,10 @@ class AnyOf(StoppingCondition):
         limits = [n for n in limits if n is not None]
         return min(limits) if limits else None
 
+    def seconds_left(self, state):
+        times = [t for t in (c.seconds_left(state) for c in self.conditions) if t is not None]
+        return min(times) if times else None
+
     def __repr__(self):
         return "(" + " | ".join(map(repr, self.conditions)) + ")"
 
@@ -288,6 +300,10 @@ class AllOf(StoppingCondition):
     def evaluations_left(self, state):
         limits = [c.evaluations_left(state) for c in self.conditions]
         return None if any(n is None for n in limits) else max(limits)
+
+    def seconds_left(self, state):
+        times = [c.seconds_left(state) for c in self.conditions]
+        return None if any(t is None for t in times) else max(times)
 
     def __repr__(self):
         return "(" + " & ".join(map(repr, self.conditions)) + ")"

@@ -4,7 +4,9 @@ A scheduler knows jobs and files, never the surrogate or the sampler. A
 :class:`Job` is "run ``python <args...>`` in ``directory``, with stdout and
 stderr going to ``directory/stdout.log`` and ``directory/stderr.log``"; the
 job writes its own ``result.json`` there. To plug in another engine,
-subclass :class:`Scheduler` and implement :meth:`Scheduler.run_jobs`; the
+subclass :class:`Scheduler` and implement :meth:`Scheduler.run_jobs` (or the
+asynchronous :meth:`~Scheduler.submit` / :meth:`~Scheduler.completed` /
+:meth:`~Scheduler.cancel` and :attr:`~Scheduler.capacity`); the
 Python-function path (:meth:`Scheduler.map`) and the script path
 (:func:`medeq.scripts.run_script_jobs`) then work through it unchanged.
 
@@ -31,7 +33,7 @@ import sysconfig
 import tempfile
 import threading
 import time
-from abc import ABC, abstractmethod
+from abc import ABC
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -315,23 +317,117 @@ def _by_value(function) -> list:
     return [module]
 
 
-def _same(value, default) -> bool:
+def function_payload(f: Callable) -> bytes:
+    """``f`` pickled with cloudpickle for a job process (local modules by value)."""
+    import cloudpickle
+
+    if not callable(f):
+        raise TypeError(f"f must be a callable f(sample) -> response; got {f!r}.")
+    modules = _by_value(f)
     try:
-        return bool(value == default)
+        for module in modules:
+            cloudpickle.register_pickle_by_value(module)
+        return cloudpickle.dumps(f)
+    except Exception as err:
+        raise TypeError(f"f ({f!r}) cannot be pickled to run in other processes: {err}; "
+                        "use a module-level function or evaluate without a scheduler.") from err
+    finally:
+        for module in modules:
+            cloudpickle.unregister_pickle_by_value(module)
+
+
+def _plain(value) -> bool:
+    """Whether ``value`` is plain data a campaign folder can keep (TOML)."""
+    if isinstance(value, (str, bool, int, float)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    return False
+
+
+def _given_arguments(cls, args, kwargs) -> dict:
+    """The constructor arguments exactly as given (``**options`` flattened)."""
+    try:
+        bound = inspect.signature(cls).bind(*args, **kwargs)
     except (TypeError, ValueError):
-        return False
+        return {}
+    given = {}
+    for name, value in bound.arguments.items():
+        kind = inspect.signature(cls).parameters[name].kind
+        if kind is inspect.Parameter.VAR_KEYWORD:
+            given.update(value)
+        elif kind is not inspect.Parameter.VAR_POSITIONAL:
+            given[name] = value
+    return given
 
 
 class Scheduler(ABC):
     """Runs jobs - one OS process each - and reports each one as it ends.
 
-    Subclasses implement :meth:`run_jobs`; :meth:`map` (Python functions)
-    and script campaigns are built on it. Built-in schedulers also define
-    ``_arguments()`` (their constructor arguments) for :meth:`settings` and
-    ``repr``, so a campaign folder can rebuild them with ``cls(**settings)``.
+    Two ways to write a scheduler:
+
+    * the asynchronous interface - :attr:`capacity`, :meth:`submit`,
+      :meth:`completed` and :meth:`cancel` - which the built-in schedulers
+      implement; :meth:`run_jobs` is then built on it, and an asynchronous
+      exploration keeps ``capacity`` jobs in flight;
+    * or only :meth:`run_jobs` (a batch at a time, as in the example above);
+      the asynchronous interface then runs the submitted jobs as one batch
+      when :meth:`completed` is called, and ``capacity`` is 1.
+
+    :meth:`map` (Python functions) and script campaigns work with either.
+    The constructor arguments are kept as given: :meth:`settings` and
+    ``repr`` show them, and a campaign folder rebuilds the scheduler with
+    ``cls(**settings)``.
     """
 
-    @abstractmethod
+    def __new__(cls, *args, **kwargs):
+        if cls.run_jobs is Scheduler.run_jobs and cls.submit is Scheduler.submit:
+            raise TypeError(f"{cls.__name__} must implement run_jobs(jobs, on_finish), or "
+                            "submit/completed/cancel (see medeq.schedulers.Scheduler).")
+        self = super().__new__(cls)
+        self._given = _given_arguments(cls, args, kwargs)
+        return self
+
+    # ------------------------------------------------------ asynchronous interface
+    @property
+    def capacity(self) -> int:
+        """How many jobs this scheduler runs at once (at least 1)."""
+        return 1
+
+    def submit(self, job: Job) -> None:
+        """Start ``job``, or queue it until a slot frees; :meth:`completed` reports its end.
+
+        More than :attr:`capacity` jobs may be submitted: the scheduler runs
+        at most ``capacity`` of them at once. This default (for schedulers
+        implementing only :meth:`run_jobs`) keeps the job for :meth:`completed`.
+        """
+        self.__dict__.setdefault("_submitted", []).append(job)
+
+    def completed(self, timeout: float | None = None) -> list[tuple[Job, JobStatus]]:
+        """Jobs that ended since the last call, as ``(job, status)`` pairs.
+
+        Waits until at least one job ends, or ``timeout`` seconds pass (then
+        the list may be empty); returns at once, empty, when nothing is in
+        flight. Call it from the thread that submits. This default runs the
+        submitted jobs through :meth:`run_jobs`, as one batch.
+        """
+        jobs, self._submitted = list(self.__dict__.get("_submitted", [])), []
+        ended: list[tuple[Job, JobStatus]] = []
+        if jobs:
+            self.run_jobs(jobs, lambda index, status: ended.append((jobs[index], status)))
+        return ended
+
+    def cancel(self, jobs: Sequence[Job] | None = None) -> None:
+        """Stop the given jobs (default: every job in flight); they are not reported."""
+        if jobs is None:
+            self.__dict__["_submitted"] = []
+        else:
+            self.__dict__["_submitted"] = [j for j in self.__dict__.get("_submitted", [])
+                                           if j not in set(jobs)]
+
+    # ------------------------------------------------------------- batch interface
     def run_jobs(self, jobs: Sequence[Job], on_finish: Callable[[int, JobStatus], None]) -> None:
         """Run every job and call ``on_finish(index, status)`` as each one ends.
 
@@ -339,7 +435,26 @@ class Scheduler(ABC):
         Each job runs ``python *job.args`` in ``job.directory`` with stdout
         and stderr written to ``job.stdout`` / ``job.stderr``. On
         ``KeyboardInterrupt`` cancel the outstanding jobs, then re-raise it.
+        This default submits them all and reports them as :meth:`completed`
+        hands them back.
         """
+        indices: dict[Job, list[int]] = {}
+        for index, job in enumerate(jobs):
+            indices.setdefault(job, []).append(index)
+        remaining = set(indices)
+        for job in indices:
+            self.submit(job)
+        try:
+            while remaining:
+                for job, status in self.completed():
+                    if job in remaining:
+                        remaining.discard(job)
+                        for index in indices[job]:
+                            on_finish(index, status)
+        except BaseException:
+            if remaining:
+                self.cancel(list(remaining))
+            raise
 
     def map(self, f: Callable[[np.ndarray], Any], samples, directory=None) -> list[Outcome]:
         """Evaluate ``f(sample)`` for every row of ``samples`` in parallel jobs.
@@ -364,25 +479,11 @@ class Scheduler(ABC):
         list[Outcome]
             One per sample, in order. Ctrl-C raises ``EvaluationInterrupted``.
         """
-        import cloudpickle
-
-        if not callable(f):
-            raise TypeError(f"f must be a callable f(sample) -> response; got {f!r}.")
         points = np.asarray(samples, dtype=float)
         points = points.reshape(1, -1) if points.ndim == 1 else points
         if points.ndim != 2:
             raise ValueError(f"samples must be shaped (n, P); got shape {np.shape(samples)}.")
-        modules = _by_value(f)
-        try:
-            for module in modules:
-                cloudpickle.register_pickle_by_value(module)
-            payload = cloudpickle.dumps(f)
-        except Exception as err:
-            raise TypeError(f"f ({f!r}) cannot be pickled to run in other processes: {err}; "
-                            "use a module-level function or evaluate without a scheduler.") from err
-        finally:
-            for module in modules:
-                cloudpickle.unregister_pickle_by_value(module)
+        payload = function_payload(f)
         owned = directory is None
         root = Path(tempfile.mkdtemp(prefix="medeq-map-", dir=self._scratch_root())) if owned \
             else Path(directory)
@@ -415,21 +516,15 @@ class Scheduler(ABC):
         """Parent folder for :meth:`map`'s temporary folder (``None``: system temp)."""
         return None
 
-    def _arguments(self) -> dict:
-        """Constructor arguments, including defaults (for ``repr``)."""
-        return {}
-
     def settings(self) -> dict:
-        """Constructor arguments to rebuild this scheduler with ``cls(**settings)``.
+        """Constructor arguments as given, to rebuild this scheduler with ``cls(**settings)``.
 
-        Arguments left at their defaults (``None``, ``sys.executable``) are
-        left out, so a campaign loaded on another machine uses that machine's
-        Python.
+        Arguments left out are not pinned (a campaign loaded on another
+        machine uses that machine's Python and cores); values that are not
+        plain data (a live Dask ``Client``) are left out as well.
         """
-        defaults = {name: p.default for name, p in inspect.signature(type(self)).parameters.items()}
-        return {k: v for k, v in self._arguments().items()
-                if v is not None and not (k in defaults and _same(v, defaults[k]))}
+        return {k: v for k, v in self.__dict__.get("_given", {}).items() if _plain(v)}
 
     def __repr__(self) -> str:
-        arguments = ", ".join(f"{k}={v!r}" for k, v in self._arguments().items())
+        arguments = ", ".join(f"{k}={v!r}" for k, v in self.__dict__.get("_given", {}).items())
         return f"{type(self).__name__}({arguments})"

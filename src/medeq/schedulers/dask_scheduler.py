@@ -18,8 +18,8 @@ from .base import Job, JobStatus, Scheduler, python_command
 
 logger = logging.getLogger(__name__)
 
-# On each worker: batch token -> running job processes (so Ctrl-C can kill them).
-_RUNNING: dict[str, set[subprocess.Popen]] = {}
+# On each worker: scheduler token -> job directory -> running job process (so cancel can kill it).
+_RUNNING: dict[str, dict[str, subprocess.Popen]] = {}
 _LOCK = threading.Lock()
 
 
@@ -30,7 +30,7 @@ def _run_job(command: list[str], directory: str, stdout: str, stderr: str,
         process = subprocess.Popen(command, cwd=directory, stdin=subprocess.DEVNULL, stdout=out,
                                    stderr=err, start_new_session=True)
     with _LOCK:
-        _RUNNING.setdefault(token, set()).add(process)
+        _RUNNING.setdefault(token, {})[directory] = process
     try:
         return process.wait(timeout=timeout), None
     except subprocess.TimeoutExpired:
@@ -38,7 +38,8 @@ def _run_job(command: list[str], directory: str, stdout: str, stderr: str,
         return process.wait(), f"timed out after {timeout} s (DaskScheduler timeout)"
     finally:
         with _LOCK:
-            _RUNNING.get(token, set()).discard(process)
+            if _RUNNING.get(token, {}).get(directory) is process:
+                del _RUNNING[token][directory]
 
 
 def _kill(process: subprocess.Popen) -> None:
@@ -48,10 +49,12 @@ def _kill(process: subprocess.Popen) -> None:
         pass
 
 
-def _kill_batch(token: str) -> int:
-    """Run on every worker after Ctrl-C: kill that batch's job processes."""
+def _kill_jobs(token: str, directories: list[str] | None = None) -> int:
+    """Run on every worker to cancel: kill those jobs' processes (default: all of ``token``)."""
     with _LOCK:
-        processes = list(_RUNNING.pop(token, ()))
+        running = _RUNNING.get(token, {})
+        chosen = list(running) if directories is None else [d for d in directories if d in running]
+        processes = [running.pop(d) for d in chosen]
     for process in processes:
         _kill(process)
     return len(processes)
@@ -79,8 +82,11 @@ class DaskScheduler(Scheduler):
     :meth:`map` sends Python functions through Dask itself and needs no
     shared filesystem. Ctrl-C cancels the futures and kills running jobs.
 
-    >>> DaskScheduler("tcp://127.0.0.1:8786")  # doctest: +ELLIPSIS
-    DaskScheduler(client='tcp://127.0.0.1:8786', python_executable='...', timeout=None)
+    :attr:`capacity` is the cluster's worker threads, read at each call, so
+    it grows (and shrinks) with an adaptive cluster.
+
+    >>> DaskScheduler("tcp://127.0.0.1:8786")
+    DaskScheduler(client='tcp://127.0.0.1:8786')
     """
 
     def __init__(self, client=None, python_executable: str | Sequence[str] = sys.executable,
@@ -88,7 +94,7 @@ class DaskScheduler(Scheduler):
         if client is not None and not isinstance(client, str) and not hasattr(client, "submit"):
             raise TypeError(f"client must be None, a scheduler address or a distributed.Client; "
                             f"got {client!r}.")
-        if timeout is not None and not timeout > 0:
+        if timeout is not None and (isinstance(timeout, bool) or not timeout > 0):
             raise ValueError(f"timeout must be a positive number of seconds or None; got {timeout!r}.")
         self._client_arg = client
         self._client = client if hasattr(client, "submit") else None
@@ -96,21 +102,8 @@ class DaskScheduler(Scheduler):
         self.python_executable = python_executable
         self.command = python_command(python_executable)
         self.timeout = timeout
-
-    def settings(self) -> dict:
-        """As :meth:`Scheduler.settings`; only a client given as an address is kept
-        (a ``Client`` object's cluster may not outlive this process)."""
-        settings = super().settings()
-        if not isinstance(self._client_arg, str):
-            settings.pop("client", None)
-        return settings
-
-    def _arguments(self) -> dict:
-        client = self._client_arg
-        if client is not None and not isinstance(client, str):
-            client = getattr(getattr(client, "scheduler", None), "address", None)
-        return {"client": client, "python_executable": self.python_executable,
-                "timeout": self.timeout}
+        self._token = uuid.uuid4().hex
+        self._futures: dict = {}          # future -> job
 
     @property
     def client(self):
@@ -126,6 +119,13 @@ class DaskScheduler(Scheduler):
                 self._client = Client(self._client_arg)
         return self._client
 
+    @property
+    def capacity(self) -> int:
+        """Worker threads of the cluster now (the cores, before a default cluster starts)."""
+        if self._client is None and self._client_arg is None:
+            return os.cpu_count() or 1
+        return max(1, sum(self.client.nthreads().values()))     # asks the scheduler now
+
     def close(self) -> None:
         """Close the client and the LocalCluster this scheduler started (if any)."""
         if self._cluster is not None:
@@ -136,33 +136,55 @@ class DaskScheduler(Scheduler):
             self._client.close()
             self._client = None
 
-    def run_jobs(self, jobs: Sequence[Job], on_finish: Callable[[int, JobStatus], None]) -> None:
-        """Run each job as a subprocess inside a Dask task (see :class:`Scheduler`)."""
+    # --------------------------------------------------------- asynchronous interface
+    def submit(self, job: Job) -> None:
+        """Run ``job`` as a subprocess inside one Dask task."""
+        future = self.client.submit(
+            _run_job, [*self.command, *job.args], str(job.directory), str(job.stdout),
+            str(job.stderr), self.timeout, self._token,
+            key=f"medeq-{job.id}-{uuid.uuid4().hex[:8]}", pure=False)
+        self._futures[future] = job
+
+    def completed(self, timeout: float | None = None) -> list[tuple[Job, JobStatus]]:
+        """Jobs whose futures finished (see :meth:`Scheduler.completed`)."""
         from distributed import as_completed
 
-        client = self.client
-        token = uuid.uuid4().hex
-        futures = {
-            client.submit(_run_job, [*self.command, *job.args], str(job.directory), str(job.stdout),
-                          str(job.stderr), self.timeout, token, key=f"medeq-{job.id}-{token[:8]}",
-                          pure=False): index
-            for index, job in enumerate(jobs)
-        }
+        if not self._futures:
+            return []
+        ended = []
         try:
-            for future in as_completed(futures):
-                index = futures[future]
-                try:
-                    code, error = future.result()
-                except Exception as err:     # the worker died or the task was lost
-                    code, error = None, f"Dask task failed: {type(err).__name__}: {err}"
-                on_finish(index, JobStatus(code, error))
+            stream = as_completed(list(self._futures), timeout=timeout)
+            first = next(stream, None)
+        except TimeoutError:             # distributed raises the builtin on timeout
+            return []
         except BaseException:
-            client.cancel(list(futures))
-            try:
-                client.run(_kill_batch, token)
-            except Exception as err:  # noqa: BLE001 - best effort while interrupting
-                logger.warning("could not kill running jobs on the Dask workers: %s", err)
+            self.cancel()
             raise
+        for future in [first] + [f for f in list(self._futures) if f is not first and f.done()]:
+            if future is None or future not in self._futures:
+                continue
+            job = self._futures.pop(future)
+            try:
+                code, error = future.result()
+            except Exception as err:     # the worker died or the task was lost
+                code, error = None, f"Dask task failed: {type(err).__name__}: {err}"
+            ended.append((job, JobStatus(code, error)))
+        return ended
+
+    def cancel(self, jobs: Sequence[Job] | None = None) -> None:
+        """Cancel the futures and kill the jobs' processes on the workers."""
+        chosen = set(self._futures.values()) if jobs is None else set(jobs)
+        futures = [f for f, job in self._futures.items() if job in chosen]
+        if not futures:
+            return
+        for future in futures:
+            del self._futures[future]
+        client = self.client
+        client.cancel(futures)
+        try:
+            client.run(_kill_jobs, self._token, [str(job.directory) for job in chosen])
+        except Exception as err:  # noqa: BLE001 - best effort while interrupting
+            logger.warning("could not kill running jobs on the Dask workers: %s", err)
 
     def map(self, f: Callable[[np.ndarray], Any], samples, directory=None) -> list[Outcome]:
         """Evaluate ``f(sample)`` for every row of ``samples`` as Dask tasks.

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Callable, Sequence
+from typing import Sequence
 
 from .base import Job, JobStatus, Scheduler, python_command
 
@@ -42,17 +42,17 @@ class LocalScheduler(Scheduler):
         then SIGKILL after 2 s) and the job counted as failed.
 
     Each job starts in its own process group; the moment one ends (a waiter
-    thread per process wakes the scheduler, no polling) its result is
-    collected and the next job starts. Ctrl-C terminates the running jobs.
+    thread per process wakes the scheduler, no polling) it is reported and
+    the next submitted job starts. :attr:`capacity` is ``max_workers``.
+    Ctrl-C terminates the running jobs.
 
-    >>> LocalScheduler(max_workers=2, timeout=60)  # doctest: +ELLIPSIS
-    LocalScheduler(max_workers=2, python_executable='...', timeout=60)
+    >>> LocalScheduler(max_workers=2, timeout=60)
+    LocalScheduler(max_workers=2, timeout=60)
     """
 
     def __init__(self, max_workers: int | None = None,
                  python_executable: str | Sequence[str] = sys.executable,
                  timeout: float | None = None):
-        self._auto_workers = max_workers is None
         if max_workers is None:
             max_workers = os.cpu_count() or 1
         if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
@@ -63,45 +63,72 @@ class LocalScheduler(Scheduler):
         self.python_executable = python_executable
         self.command = python_command(python_executable)
         self.timeout = timeout
+        self._waiting: collections.deque[Job] = collections.deque()
+        self._running: dict[Job, subprocess.Popen] = {}
+        self._ended: queue.SimpleQueue = queue.SimpleQueue()
+        self._deadlines: dict[Job, float] = {}      # job -> when to signal it next
+        self._timed_out: set[Job] = set()
 
-    def _arguments(self) -> dict:
-        return {"max_workers": self.max_workers, "python_executable": self.python_executable,
-                "timeout": self.timeout}
+    @property
+    def capacity(self) -> int:
+        """Processes run at once: ``max_workers``."""
+        return self.max_workers
 
-    def settings(self) -> dict:
-        """Constructor arguments; ``max_workers`` only if it was given (else: the cores)."""
-        settings = super().settings()
-        if self._auto_workers:
-            settings.pop("max_workers", None)
-        return settings
+    def submit(self, job: Job) -> None:
+        """Start ``job`` now if a worker is free, else when one frees."""
+        self._waiting.append(job)
+        self._fill()
 
-    def run_jobs(self, jobs: Sequence[Job], on_finish: Callable[[int, JobStatus], None]) -> None:
-        """Run ``jobs`` in parallel local processes (see :meth:`Scheduler.run_jobs`)."""
-        ended: queue.SimpleQueue = queue.SimpleQueue()
-        running: dict[int, subprocess.Popen] = {}
-        deadlines: dict[int, float] = {}      # index -> when to signal it next
-        timed_out: set[int] = set()
-        env = dict(os.environ, MEDEQ_PARENT_PID=str(os.getpid()))
-        pending = collections.deque(range(len(jobs)))
-
-        def fill() -> None:
-            while pending and len(running) < self.max_workers:
-                index = pending.popleft()
-                self._start(jobs[index], index, running, ended, env)
-                if self.timeout is not None:
-                    deadlines[index] = time.monotonic() + self.timeout
-
+    def completed(self, timeout: float | None = None) -> list[tuple[Job, JobStatus]]:
+        """Jobs that ended (see :meth:`Scheduler.completed`); frees their workers at once."""
+        until = None if timeout is None else time.monotonic() + timeout
+        ended = []
         try:
-            while pending or running:
-                fill()
-                index, status = self._wait_one(jobs, running, deadlines, timed_out, ended)
-                fill()                       # keep the workers busy, then report
-                on_finish(index, status)
+            while self._running and not ended:
+                wait = None if until is None else until - time.monotonic()
+                if self._deadlines:
+                    nearest = min(self._deadlines.values()) - time.monotonic()
+                    wait = nearest if wait is None else min(wait, nearest)
+                try:
+                    item = self._ended.get(timeout=None if wait is None else max(0.0, wait))
+                except queue.Empty:
+                    self._expire()
+                    if until is not None and time.monotonic() >= until:
+                        break
+                    continue
+                while True:
+                    self._collect(item, ended)
+                    try:
+                        item = self._ended.get_nowait()
+                    except queue.Empty:
+                        break
+                self._fill()                # keep the workers busy, then report
         except BaseException:
-            self._stop(running)
+            self.cancel()
             raise
+        return ended
 
-    def _start(self, job: Job, index: int, running: dict, ended: queue.SimpleQueue, env: dict) -> None:
+    def cancel(self, jobs: Sequence[Job] | None = None) -> None:
+        """Drop queued jobs and terminate running ones (SIGTERM, SIGKILL after 2 s)."""
+        chosen = set(self._waiting) | set(self._running) if jobs is None else set(jobs)
+        self._waiting = collections.deque(j for j in self._waiting if j not in chosen)
+        stopping = {job: self._running.pop(job) for job in list(self._running) if job in chosen}
+        for job in stopping:
+            self._deadlines.pop(job, None)
+            self._timed_out.discard(job)
+        self._stop(stopping)
+        self._fill()
+
+    def _fill(self) -> None:
+        env = None
+        while self._waiting and len(self._running) < self.max_workers:
+            env = env or dict(os.environ, MEDEQ_PARENT_PID=str(os.getpid()))
+            job = self._waiting.popleft()
+            self._start(job, env)
+            if self.timeout is not None:
+                self._deadlines[job] = time.monotonic() + self.timeout
+
+    def _start(self, job: Job, env: dict) -> None:
         with open(job.stdout, "wb") as out, open(job.stderr, "wb") as err:
             try:
                 process = subprocess.Popen(
@@ -111,44 +138,38 @@ class LocalScheduler(Scheduler):
             except OSError as error:
                 raise RuntimeError(f"could not start job {job.id} with {self.command!r}: {error}; "
                                    "check python_executable.") from error
-        running[index] = process
-        threading.Thread(target=lambda: ended.put((index, process.wait())), daemon=True).start()
+        self._running[job] = process
+        ended = self._ended
+        threading.Thread(target=lambda: ended.put((job, process, process.wait())), daemon=True).start()
 
-    def _wait_one(self, jobs, running, deadlines, timed_out, ended) -> tuple[int, JobStatus]:
-        """Block until a job ends, signalling jobs past their deadline meanwhile."""
-        while True:
-            wait = None
-            if deadlines:
-                wait = max(0.0, min(deadlines.values()) - time.monotonic())
-            try:
-                index, returncode = ended.get(timeout=wait)
-            except queue.Empty:
-                self._expire(jobs, running, deadlines, timed_out)
-                continue
-            del running[index]
-            deadlines.pop(index, None)
-            error = None
-            if index in timed_out:
-                error = f"timed out after {self.timeout} s (LocalScheduler timeout)"
-            return index, JobStatus(returncode, error)
+    def _collect(self, item, ended: list) -> None:
+        job, process, returncode = item
+        if self._running.get(job) is not process:      # cancelled meanwhile
+            return
+        del self._running[job]
+        self._deadlines.pop(job, None)
+        error = None
+        if job in self._timed_out:
+            self._timed_out.discard(job)
+            error = f"timed out after {self.timeout} s (LocalScheduler timeout)"
+        ended.append((job, JobStatus(returncode, error)))
 
-    @staticmethod
-    def _expire(jobs, running, deadlines, timed_out) -> None:
+    def _expire(self) -> None:
         now = time.monotonic()
-        for index, deadline in list(deadlines.items()):
+        for job, deadline in list(self._deadlines.items()):
             if deadline > now:
                 continue
-            if index in timed_out:           # SIGTERM was not enough
-                _signal_group(running[index], signal.SIGKILL)
-                del deadlines[index]
+            if job in self._timed_out:           # SIGTERM was not enough
+                _signal_group(self._running[job], signal.SIGKILL)
+                del self._deadlines[job]
             else:
-                logger.info("job %s timed out; terminating it", jobs[index].id)
-                timed_out.add(index)
-                _signal_group(running[index], signal.SIGTERM)
-                deadlines[index] = now + GRACE
+                logger.info("job %s timed out; terminating it", job.id)
+                self._timed_out.add(job)
+                _signal_group(self._running[job], signal.SIGTERM)
+                self._deadlines[job] = now + GRACE
 
     @staticmethod
-    def _stop(running: dict[int, subprocess.Popen]) -> None:
+    def _stop(running: dict[Job, subprocess.Popen]) -> None:
         """Terminate every running job's process group, then make sure they are gone."""
         for process in running.values():
             _signal_group(process, signal.SIGTERM)

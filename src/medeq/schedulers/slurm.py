@@ -1,7 +1,9 @@
-"""Run jobs as one SLURM job array per batch (``sbatch --array``)."""
+"""Run jobs as small SLURM job arrays (``sbatch --array``), followed with ``squeue``."""
 
 from __future__ import annotations
 
+import getpass
+import json
 import logging
 import os
 import shlex
@@ -10,14 +12,21 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
+import numpy as np
+
+from .._jobrunner import write_json
 from .base import STDERR, STDOUT, Job, JobStatus, Scheduler, python_command
 
 logger = logging.getLogger(__name__)
 
 #: File a SLURM task writes with its job's exit code once the job ends.
 EXIT_STATUS = "exit_status"
+#: File in a job folder holding its SLURM task id ("ARRAY_INDEX"), for resumed campaigns.
+TASK_FILE = "slurm_job.json"
+#: Longest pause (seconds) between two squeue checks while nothing changes.
+MAX_POLL = 30.0
 #: sbatch options medeq sets itself.
 RESERVED = {"array", "output", "error", "parsable", "wrap", "chdir", "wait", "export"}
 
@@ -52,7 +61,7 @@ def _option(key: str, value) -> str:
 
 
 class SlurmScheduler(Scheduler):
-    """Submit each batch of jobs as one SLURM job array and wait for it.
+    """Submit jobs as small SLURM job arrays and follow each task as it ends.
 
     Parameters
     ----------
@@ -60,26 +69,36 @@ class SlurmScheduler(Scheduler):
         Interpreter on the compute nodes; default ``sys.executable`` (a
         shared filesystem and environment are assumed, as usual on clusters).
     poll_interval : float
-        Seconds between ``squeue`` checks while the array runs.
+        Seconds between two ``squeue`` checks right after a change; while
+        nothing changes the interval grows by half each time, up to
+        :data:`MAX_POLL`, or a tenth of the median job's time when that is
+        shorter (never below ``poll_interval``).
     job_name : str
         SLURM job name.
     max_parallel : int, optional
-        Most array tasks running at once (``--array=0-N%max_parallel``).
+        Most jobs running at once: each array's throttle
+        (``--array=0-N%max_parallel``) and the :attr:`capacity`. Default:
+        the CPUs of the partition (``sinfo``).
     **sbatch_options
         Passed to ``sbatch`` as ``--key=value`` (underscores become dashes;
         ``True`` gives a bare flag), e.g. ``partition="short"``,
         ``time="00:10:00"`` (the per-job time limit), ``mem="2G"``,
         ``cpus_per_task=4``.
 
-    Each task's stdout/stderr go to its job folder; SLURM's own messages
-    (time limit, out of memory) to ``_slurm/<submission>/task-<i>.log`` next
-    to the job folders, with the generated ``array.sh`` and ``jobs.txt``.
-    Tasks that end without a result are failed jobs. Progress is followed
-    with ``squeue`` plus an ``exit_status`` file each task writes, so no
-    accounting database (``sacct``) is needed. Ctrl-C runs ``scancel``.
+    The jobs submitted between two checks go as one array (a batch is one
+    array; an asynchronous exploration submits one job per array as slots
+    free). Each task's stdout/stderr go to its job folder, and its SLURM id
+    to ``slurm_job.json`` there: a campaign resumed while its jobs still run
+    collects them instead of submitting them again. SLURM's own messages
+    (time limit, out of memory) go to ``_slurm/<submission>/task-<i>.log``
+    next to the job folders, with the generated ``array.sh`` and
+    ``jobs.txt``. Tasks that end without a result are failed jobs. One
+    ``squeue`` call per check follows every task, plus an ``exit_status``
+    file each task writes, so no accounting database (``sacct``) is needed.
+    Ctrl-C runs ``scancel``.
 
-    >>> SlurmScheduler(partition="debug", time="00:05:00")  # doctest: +ELLIPSIS
-    SlurmScheduler(python_executable='...', poll_interval=1.0, job_name='medeq', max_parallel=None, partition='debug', time='00:05:00')
+    >>> SlurmScheduler(partition="debug", time="00:05:00")
+    SlurmScheduler(partition='debug', time='00:05:00')
     """
 
     def __init__(self, python_executable: str | Sequence[str] = sys.executable,
@@ -88,9 +107,10 @@ class SlurmScheduler(Scheduler):
         bad = sorted(RESERVED & {k.replace("-", "_") for k in sbatch_options})
         if bad:
             raise ValueError(f"sbatch options {bad} are set by SlurmScheduler itself; remove them.")
-        if not poll_interval > 0:
+        if isinstance(poll_interval, bool) or not poll_interval > 0:
             raise ValueError(f"poll_interval must be a positive number of seconds; got {poll_interval!r}.")
-        if max_parallel is not None and (not isinstance(max_parallel, int) or max_parallel < 1):
+        if max_parallel is not None and (isinstance(max_parallel, bool) or
+                                         not isinstance(max_parallel, int) or max_parallel < 1):
             raise ValueError(f"max_parallel must be a positive integer or None; got {max_parallel!r}.")
         self.python_executable = python_executable
         self.command = python_command(python_executable)
@@ -98,10 +118,24 @@ class SlurmScheduler(Scheduler):
         self.job_name = str(job_name)
         self.max_parallel = max_parallel
         self.sbatch_options = dict(sbatch_options)
+        self._unsent: list[Job] = []
+        self._tasks: dict[Job, str] = {}          # job -> SLURM task id "ARRAY_INDEX"
+        self._logs: dict[Job, Path] = {}          # job -> SLURM's own log of the task
+        self._gone: dict[Job, float] = {}         # job -> when squeue stopped listing it
+        self._sent: dict[Job, float] = {}         # job -> when it was submitted (or adopted)
+        self._durations: list[float] = []         # submission to end of the finished jobs
+        self._interval = self.poll_interval
+        self._cpus: int | None = None
+        self._submissions = 0
 
-    def _arguments(self) -> dict:
-        return {"python_executable": self.python_executable, "poll_interval": self.poll_interval,
-                "job_name": self.job_name, "max_parallel": self.max_parallel, **self.sbatch_options}
+    @property
+    def capacity(self) -> int:
+        """``max_parallel``, else the CPUs of the partition (``sinfo``; 1 if unknown)."""
+        if self.max_parallel is not None:
+            return self.max_parallel
+        if self._cpus is None:
+            self._cpus = _partition_cpus(self.sbatch_options.get("partition"))
+        return self._cpus
 
     @property
     def time_limit(self):
@@ -111,29 +145,97 @@ class SlurmScheduler(Scheduler):
     def _scratch_root(self) -> str:
         return os.getcwd()   # compute nodes must see map()'s folder: use the shared cwd
 
-    def run_jobs(self, jobs: Sequence[Job], on_finish: Callable[[int, JobStatus], None]) -> None:
-        """Submit ``jobs`` as one array, report each task as it ends (see :class:`Scheduler`)."""
-        if not jobs:
+    # --------------------------------------------------------- asynchronous interface
+    def submit(self, job: Job) -> None:
+        """Queue ``job``; the jobs queued since the last check go to SLURM as one array."""
+        self._unsent.append(job)
+
+    def completed(self, timeout: float | None = None) -> list[tuple[Job, JobStatus]]:
+        """Jobs that ended (see :meth:`Scheduler.completed`); polls with back-off."""
+        until = None if timeout is None else time.monotonic() + timeout
+        try:
+            self._send()
+            while self._tasks:
+                ended = self._poll()
+                if ended:
+                    self._interval = self.poll_interval
+                    return ended
+                pause = self._interval
+                if until is not None:
+                    pause = min(pause, until - time.monotonic())
+                    if pause <= 0:
+                        return []
+                time.sleep(pause)
+                self._interval = min(self._interval * 1.5, self._longest_pause())
+        except BaseException:
+            self.cancel()
+            raise
+        return []
+
+    def cancel(self, jobs: Sequence[Job] | None = None) -> None:
+        """``scancel`` the given jobs (default: all in flight) in one call."""
+        chosen = set(self._unsent) | set(self._tasks) if jobs is None else set(jobs)
+        self._unsent = [job for job in self._unsent if job not in chosen]
+        ids = [self._tasks.pop(job) for job in list(self._tasks) if job in chosen]
+        for job in chosen:
+            self._gone.pop(job, None)
+            self._logs.pop(job, None)
+            self._sent.pop(job, None)
+        if ids:
+            subprocess.run(["scancel", *ids], capture_output=True, text=True)
+            logger.warning("cancelled SLURM job(s) %s", " ".join(ids[:10]) + (" ..." if len(ids) > 10 else ""))
+
+    # ---------------------------------------------------------------- internals
+    def _longest_pause(self) -> float:
+        """Back-off cap: :data:`MAX_POLL`, or a tenth of the median job's time if
+        shorter (short jobs would wait for the check), never below ``poll_interval``."""
+        cap = MAX_POLL
+        if self._durations:
+            cap = min(cap, 0.1 * float(np.median(self._durations)))
+        return max(cap, self.poll_interval)
+
+    def _send(self) -> None:
+        """Adopt the queued jobs SLURM still runs (resumed campaign); submit the others."""
+        if not self._unsent:
             return
         for exe in ("sbatch", "squeue", "scancel"):
             if shutil.which(exe) is None:
                 raise RuntimeError(f"'{exe}' not found: SlurmScheduler needs the SLURM client "
                                    "commands on PATH (run on a cluster login node).")
-        root = Path(os.path.commonpath([str(job.directory) for job in jobs]))
-        if len(jobs) == 1:
-            root = root.parent
-        batch = root / "_slurm" / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
-        batch.mkdir(parents=True, exist_ok=True)
+        jobs, self._unsent = self._unsent, []
+        records = {job: _read_task(job.directory) for job in jobs}
+        recorded = {job: record.get("task") for job, record in records.items()}
+        recorded_logs = {job: record.get("log") for job, record in records.items()}
+        queued = self._queued() if any(recorded.values()) else set()
+        fresh = []
         for job in jobs:
+            task = recorded[job]
+            if task is not None and queued is not None and task in queued:
+                logger.info("job %s still runs as SLURM task %s; collecting it", job.id, task)
+                self._tasks[job] = task
+                self._sent[job] = time.monotonic()
+                self._logs[job] = Path(recorded_logs.get(job) or job.directory)
+            else:
+                fresh.append(job)
+        if not fresh:
+            return
+        root = Path(os.path.commonpath([str(job.directory) for job in fresh]))
+        if len(fresh) == 1:
+            root = root.parent
+        self._submissions += 1
+        batch = root / "_slurm" / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{self._submissions}"
+        batch.mkdir(parents=True, exist_ok=True)
+        for job in fresh:
             (job.directory / EXIT_STATUS).unlink(missing_ok=True)
-        array_id = self._submit(jobs, batch)
-        logger.info("submitted %d job(s) as SLURM array %s (files in %s)", len(jobs), array_id, batch)
-        try:
-            self._wait(array_id, jobs, batch, on_finish)
-        except BaseException:
-            subprocess.run(["scancel", array_id], capture_output=True, text=True)
-            logger.warning("cancelled SLURM array %s", array_id)
-            raise
+        array_id = self._submit(fresh, batch)
+        logger.info("submitted %d job(s) as SLURM array %s (files in %s)", len(fresh), array_id, batch)
+        for index, job in enumerate(fresh):
+            task = f"{array_id}_{index}"
+            self._tasks[job] = task
+            self._sent[job] = time.monotonic()
+            self._logs[job] = batch / f"task-{index}.log"
+            write_json(str(job.directory / TASK_FILE), {"task": task, "log": str(self._logs[job])})
+        self._interval = self.poll_interval
 
     def _submit(self, jobs: Sequence[Job], batch: Path) -> str:
         lines = [" ".join(map(_bash_word, [str(job.directory), *self.command, *job.args]))
@@ -153,38 +255,63 @@ class SlurmScheduler(Scheduler):
                                f"{done.stderr.strip() or done.stdout.strip()}")
         return done.stdout.strip().split(";")[0]
 
-    def _queued(self, array_id: str) -> set[int] | None:
-        """Array task indices still pending/running, or ``None`` if squeue failed."""
-        done = subprocess.run(["squeue", "-h", "-r", "-j", array_id, "-o", "%K"],
+    def _queued(self) -> set[str] | None:
+        """This user's SLURM tasks still pending/running ("ARRAY_INDEX"), ``None`` if squeue failed."""
+        done = subprocess.run(["squeue", "-h", "-r", "-u", getpass.getuser(), "-o", "%i"],
                               capture_output=True, text=True)
         if done.returncode != 0:
-            if "Invalid job id" in done.stderr:   # the array left the controller's memory
-                return set()
             logger.warning("squeue failed (%s); retrying", done.stderr.strip())
             return None
-        return {int(t) for t in done.stdout.split() if t.isdigit()}
+        return set(done.stdout.split())
 
-    def _wait(self, array_id: str, jobs: Sequence[Job], batch: Path, on_finish) -> None:
-        remaining = set(range(len(jobs)))
-        gone_since: dict[int, float] = {}
+    def _poll(self) -> list[tuple[Job, JobStatus]]:
+        """One check of every task in flight: ``exit_status`` files plus one ``squeue``."""
+        queued = self._queued()
+        now = time.monotonic()
         grace = max(5.0, 3 * self.poll_interval)   # shared filesystems may lag behind squeue
-        while remaining:
-            queued = self._queued(array_id)
-            now = time.monotonic()
-            for index in sorted(remaining):
-                status = _read_status(jobs[index].directory / EXIT_STATUS)
-                if status is None and queued is not None and index not in queued:
-                    gone_since.setdefault(index, now)
-                    if now - gone_since[index] < grace:
-                        continue
-                    status = JobStatus(None, f"SLURM task {array_id}_{index} ended without "
-                                             f"finishing the job (time limit, memory, node "
-                                             f"failure?); see {batch}/task-{index}.log")
-                if status is not None:
-                    remaining.discard(index)
-                    on_finish(index, status)
-            if remaining:
-                time.sleep(self.poll_interval)
+        ended = []
+        for job, task in list(self._tasks.items()):
+            status = _read_status(job.directory / EXIT_STATUS)
+            if status is None and queued is not None and task not in queued:
+                self._gone.setdefault(job, now)
+                if now - self._gone[job] < grace:
+                    continue
+                status = JobStatus(None, f"SLURM task {task} ended without finishing the job "
+                                         f"(time limit, memory, node failure?); see "
+                                         f"{self._logs.get(job)}")
+            if status is not None:
+                del self._tasks[job]
+                self._durations.append(now - self._sent.pop(job, now))
+                self._gone.pop(job, None)
+                self._logs.pop(job, None)
+                ended.append((job, status))
+        return ended
+
+
+def _partition_cpus(partition: str | None) -> int:
+    """Total CPUs of ``partition`` (default: the default partition) from ``sinfo``; 1 if unknown."""
+    command = ["sinfo", "-h", "-o", "%C"] + (["-p", str(partition)] if partition else [])
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return 1
+    total = 0
+    for line in done.stdout.split() if done.returncode == 0 else []:
+        parts = line.split("/")                  # allocated/idle/other/total
+        if len(parts) == 4 and parts[3].isdigit():
+            total += int(parts[3])
+    return max(total, 1)
+
+
+def _read_task(directory: Path) -> dict:
+    """The SLURM task recorded in a job folder (``task`` id and ``log``), or ``{}``."""
+    try:
+        record = json.loads((directory / TASK_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(record, dict) or not str(record.get("task", "")).replace("_", "").isdigit():
+        return {}
+    return {"task": str(record["task"]), "log": str(record.get("log") or "")}
 
 
 def _read_status(path: Path) -> JobStatus | None:
