@@ -130,3 +130,35 @@ def test_standalone_slices_any_dimension(browser, tmp_path):
     assert np.allclose(json.loads(after["z"]), np.array(expected, float))
     watched.page.screenshot(path=str(tmp_path / "slices.png"), full_page=True)
     assert watched.errors == [] and watched.remote == []
+
+
+def test_report_with_hostile_names_runs_no_script(browser, tmp_path):
+    """Parameter, response and equation names that are markup stay text (issue #12)."""
+    discovery = pytest.importorskip("medeq.discovery")
+    import medeq
+
+    names = ["<script>window.pwned=1;alert(1)</script>", "<img src=x onerror=\"window.pwned=2\">",
+             "</script><script>window.pwned=3</script>"]
+    parameters = medeq.create_parameters(names, [0.0] * 3, [1.0] * 3)
+    med = medeq.MED(parameters, response_names=["\"><svg onload=\"window.pwned=4\">"], seed=3,
+                    verbose=0)
+    med.sample(8)
+    med.evaluate(lambda x: x[0] + 2 * x[1] - x[2])
+    med.sr = {med.names[0]: discovery.HallOfFame(
+        [discovery.Equation(f"{names[0]} + 2*{names[1]} - {names[2]}", names, loss=0.0, score=1.0)],
+        names)}
+    path = med.report(tmp_path / "report.html", resolution=8, sensitivity=None)
+    watched = Watched(browser)
+    dialogs = []
+    watched.page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    watched.open(path)
+    page = watched.page
+    assert page.evaluate("() => window.pwned") is None and dialogs == []
+    scripts = page.evaluate("() => [...document.scripts].map(s => s.text.trim().slice(0, 30))")
+    assert all(s.startswith(("/**", "window.PLOTLYENV")) for s in scripts), scripts
+    text = page.evaluate("() => document.body.innerText")
+    for name in names + med.names:
+        assert name in text                                          # shown as text
+    maths = page.evaluate("() => [...document.querySelectorAll('math mi')].map(n => n.textContent)")
+    assert set(names) <= set(maths)
+    assert watched.errors == [] and watched.remote == []

@@ -146,7 +146,7 @@ def test_resolve_equation_forms():
         resolve_equation(hof, 7, names)
     with pytest.raises(ValueError, match="discover first"):
         resolve_equation(None, "best", names)
-    with pytest.raises(ValueError, match="not parameters"):
+    with pytest.raises(ValueError, match="not one of the parameters"):
         resolve_equation(hof, "A*C", names)
     with pytest.raises(ValueError, match="Equation, a hall-of-fame row index"):
         resolve_equation(hof, 2.5, names)

@@ -164,7 +164,7 @@ def test_local_limits_workers_and_collects_each_result_at_once(tmp_path):
         import time, sys
         start = time.time(); time.sleep({d}); open("span", "w").write(f"{{start}} {{time.time()}}")
     """
-    durations = [2.0, 0.3, 0.3, 0.3, 0.3, 0.3]
+    durations = [4.0, 0.3, 0.3, 0.3, 0.3, 0.3]
     jobs = [job(tmp_path, f"j{i}", code.format(d=d)) for i, d in enumerate(durations)]
     order, reported = [], {}
     start = time.monotonic()
@@ -236,8 +236,8 @@ def test_local_python_behind_a_wrapper_command(tmp_path):
 
 
 def test_local_scripts(tmp_path):
-    outcomes = run_script(tmp_path, LocalScheduler(2, timeout=1.5), [0, 1, 2, 4, 3])
-    check_script_outcomes(outcomes, "timed out after 1.5 s")
+    outcomes = run_script(tmp_path, LocalScheduler(2, timeout=5), [0, 1, 2, 4, 3])
+    check_script_outcomes(outcomes, "timed out after 5 s")
 
 
 # ---------------------------------------------------------------- SLURM --
@@ -349,8 +349,8 @@ def dask_client():
 
 
 def test_dask_scripts_with_timeout(tmp_path, dask_client):
-    outcomes = run_script(tmp_path, DaskScheduler(dask_client, timeout=2), [0, 1, 2, 4, 3])
-    check_script_outcomes(outcomes, "timed out after 2 s")
+    outcomes = run_script(tmp_path, DaskScheduler(dask_client, timeout=5), [0, 1, 2, 4, 3])
+    check_script_outcomes(outcomes, "timed out after 5 s")
 
 
 def test_dask_by_address_and_map(tmp_path, dask_client):

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import medeq
-from medeq import storage
+from medeq import fileio, storage
 
 
 def assert_same_campaign(a, b):
@@ -36,7 +36,7 @@ def round_trip(med, folder):
 def test_default_folder_name(med):
     paths = med.save()
     assert paths.directory.name == "med_seed42"
-    assert {p.name for p in paths.directory.iterdir()} == {
+    assert {p.name for p in paths.directory.iterdir() if p.name != ".medeq-writer.lock"} == {
         "setup.toml", "results.csv", "queue.csv", "README.txt"}
 
 
@@ -143,14 +143,14 @@ def test_crash_during_save_leaves_a_loadable_folder(evaluated_med, tmp_path, mon
 
 def test_atomic_write_leaves_old_file_on_failure(tmp_path, monkeypatch):
     target = tmp_path / "f.txt"
-    storage.atomic_write(target, "old")
+    fileio.atomic_write(target, "old")
 
     def boom(*args):
         raise OSError("disk full")
 
-    monkeypatch.setattr(storage.os, "replace", boom)
+    monkeypatch.setattr(fileio.os, "replace", boom)
     with pytest.raises(OSError):
-        storage.atomic_write(target, "new")
+        fileio.atomic_write(target, "new")
     assert target.read_text() == "old"
     assert list(tmp_path.iterdir()) == [target]
 

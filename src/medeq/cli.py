@@ -16,8 +16,9 @@
 
 Exit codes: ``0`` success; ``1`` the work failed (e.g. every evaluation of a
 batch failed); ``2`` bad command-line arguments; ``3`` a missing or invalid
-input (script, campaign folder); ``130`` interrupted by Ctrl-C (everything
-finished so far is saved). Errors are one line on stderr; ``--debug`` adds
+input (script, campaign folder); ``4`` the campaign folder is being written
+by another process (``medeq run --wait`` waits for it); ``130`` interrupted
+by Ctrl-C (everything finished so far is saved). Errors are one line on stderr; ``--debug`` adds
 the traceback.
 """
 
@@ -31,12 +32,16 @@ import sys
 import tempfile
 import traceback
 import warnings
+from contextlib import ExitStack
 from pathlib import Path
+
+from .lock import CampaignChanged, CampaignLocked, writer_lock
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INPUT = 3
+EXIT_LOCKED = 4
 EXIT_INTERRUPTED = 130
 
 #: Evaluations per parameter when ``medeq run`` is given no stopping option.
@@ -141,7 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Autonomously explore a system's responses and discover the equations "
                     "behind them.",
         epilog="Exit codes: 0 success, 1 failure while working, 2 bad arguments, "
-               "3 missing or invalid script/folder, 130 interrupted (progress saved).",
+               "3 missing or invalid script/folder, 4 folder in use by another writer, "
+               "130 interrupted (progress saved).",
         parents=[common],
     )
     parser.set_defaults(debug=False, verbose=1)
@@ -161,6 +167,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("script", nargs="?", help="simulation script with a '# MED PARAMETERS "
                      "START/END' block (omit to resume the campaign in --dir)")
     run.add_argument("--dir", help="campaign folder (default: med_<script name>)")
+    run.add_argument("--wait", action="store_true",
+                     help="if another process is writing the campaign folder, wait for it "
+                          "instead of stopping with an error")
+    run.add_argument("--trust-settings", action="store_true",
+                     help="on resume, use the command settings saved in the folder's "
+                          "setup.toml (the scheduler's python_executable, a Dask address); "
+                          "without it they are ignored with a warning")
     run.add_argument("--budget", type=_positive(int), metavar="N",
                      help="stop when the campaign holds N results in total")
     run.add_argument("--batch", type=_positive(int), metavar="B",
@@ -286,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
             return _fail(EXIT_USAGE, str(err), args.debug)
         except InputError as err:
             return _fail(EXIT_INPUT, str(err), args.debug)
+        except (CampaignLocked, CampaignChanged) as err:
+            return _fail(EXIT_LOCKED, str(err), args.debug)
         except Exception as err:  # noqa: BLE001 - one line for any failure; --debug shows all
             return _fail(EXIT_FAILURE, f"{type(err).__name__}: {err}", args.debug)
 
@@ -309,8 +324,8 @@ def _echo(args, text: str = "", level: int = 1) -> None:
 
 
 # ------------------------------------------------------------------ campaigns
-def _load(directory, verbose: int | None = None):
-    """Load a campaign folder; missing or corrupted folders are input errors."""
+def _load(directory, verbose: int | None = None, trust_settings: bool = False):
+    """Load a campaign folder (reading: no lock); missing or corrupted folders are input errors."""
     from .med import MED
 
     path = Path(directory)
@@ -319,7 +334,7 @@ def _load(directory, verbose: int | None = None):
             raise InputError(f"no campaign folder at {str(directory)!r}.")
         raise InputError(f"{str(directory)!r} is not a medeq campaign folder (no setup.toml).")
     try:
-        med = MED.load(path)
+        med = MED.load(path, trust_settings=trust_settings)
     except (OSError, ValueError) as err:
         raise InputError(f"cannot load the campaign in {str(directory)!r}: {err}") from err
     if verbose is not None:
@@ -382,36 +397,53 @@ def _scheduler(args, kind: str):
 
 # ------------------------------------------------------------------- commands
 def cmd_run(args) -> int:
-    """``medeq run``: explore a script, or resume the campaign in ``--dir``."""
+    """``medeq run``: explore a script, or resume the campaign in ``--dir``.
+
+    The campaign folder's writer lock is held for the whole run: a second
+    ``medeq run`` on it stops with an error naming the holder, or waits
+    with ``--wait``.
+    """
     if args.script is None and args.dir is None:
         raise UsageError("give a SCRIPT to start a campaign, or --dir DIR to resume one")
     directory = Path(args.dir if args.dir else f"med_{Path(args.script).stem}")
     args.campaign_dir = directory
-    if (directory / "setup.toml").is_file():
-        med = _resume(directory, args)
-        _echo(args, f"Resuming the campaign in {directory} ({med.n_evaluated} results, "
-                    f"{len(med.queue)} queued).")
-    elif args.script is None:
-        raise InputError(f"no campaign folder at {str(directory)!r}; give a SCRIPT to start one")
-    else:
-        med = _new_campaign(args.script, args)
-        med.save(directory)
-        _echo(args, f"New campaign in {directory}: script {med.script.path}, "
-                    f"{len(med.parameters)} parameters, {med.scheduler!r}, seed {med.seed}.")
-    settings = _run_settings(med, directory, args)
-    try:
-        result = _explore(med, settings, args)
-    finally:
-        _close_scheduler(med.scheduler)
-        for close in getattr(args, "cleanup", []):
-            close()
+    new = None
+    if not (directory / "setup.toml").is_file():
+        if args.script is None:
+            raise InputError(f"no campaign folder at {str(directory)!r}; give a SCRIPT to start one")
+        if directory.exists() and not directory.is_dir():
+            raise InputError(f"{str(directory)!r} is a file, not a campaign folder")
+        new = _new_campaign(args.script, args)   # checked before anything is created
+        directory.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack:
+        if args.wait:
+            from .lock import describe_holder, read_holder
+
+            if read_holder(directory) is not None:
+                _echo(args, f"Waiting for the writer of {directory} ({describe_holder(directory)}).")
+        stack.enter_context(writer_lock(directory, wait=args.wait))  # held for the whole run
+        if (directory / "setup.toml").is_file():   # (another run may have started it meanwhile)
+            med = _resume(directory, args)
+            _echo(args, f"Resuming the campaign in {directory} ({med.n_evaluated} results, "
+                        f"{len(med.queue)} queued).")
+        else:
+            med = new
+            med.save(directory)
+            _echo(args, f"New campaign in {directory}: script {med.script.path}, "
+                        f"{len(med.parameters)} parameters, {med.scheduler!r}, seed {med.seed}.")
+        settings = _run_settings(med, directory, args)
+        try:
+            result = _explore(med, settings, args)
+        finally:
+            _close_scheduler(med.scheduler)
+            for close in getattr(args, "cleanup", []):
+                close()
     print(result)
     return EXIT_OK
 
 
 def _resume(directory: Path, args):
-
-    med = _load(directory, args.verbose)
+    med = _load(directory, args.verbose, trust_settings=args.trust_settings)
     if args.script is not None:
         given = Path(args.script).expanduser().resolve()
         if med.script is not None and med.script.path != given:
@@ -547,6 +579,13 @@ def _indent(text: str, prefix: str = "    ") -> str:
 
 def cmd_discover(args) -> int:
     """``medeq discover``: symbolic regression on a campaign's results, saved in it."""
+    if not Path(args.dir).is_dir():
+        _load(args.dir)  # the usual error for a missing folder
+    with writer_lock(args.dir):
+        return _discover_locked(args)
+
+
+def _discover_locked(args) -> int:
     med = _load(args.dir, args.verbose)
     if med.n_evaluated < 2:
         raise InputError(f"the campaign in {args.dir} has {med.n_evaluated} result(s); "

@@ -30,7 +30,6 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import tomli_w
 
 from .progress import Progress
 from .stopping import (
@@ -45,7 +44,7 @@ from .stopping import (
     domain_uncertainty,
     stopping_condition,
 )
-from .storage import atomic_write, read_toml_record
+from .fileio import atomic_write, dump_toml, read_toml_record
 
 logger = logging.getLogger(__name__)
 
@@ -391,7 +390,7 @@ class _RunLog:
             **self.activity,
         }
         if self.save:
-            atomic_write(self.directory / STATE_FILE, tomli_w.dumps(self.record))
+            atomic_write(self.directory / STATE_FILE, dump_toml(self.record))
 
 
 def _now() -> str:
@@ -407,7 +406,7 @@ def _toml_clean(settings: dict) -> dict:
         if isinstance(value, dict):
             value = _toml_clean(value)
         try:
-            tomli_w.dumps({key: value})
+            dump_toml({key: value})
         except TypeError:
             warnings.warn(
                 f"exploration setting {key}={value!r} cannot be recorded in {STATE_FILE}; "

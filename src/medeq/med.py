@@ -1,13 +1,16 @@
 """The ``MED`` campaign: a thin facade over samplers, evaluation, surrogate,
 discovery, storage and views.
 
-``MED`` keeps the campaign state (parameters, samples, responses, epochs)
-and delegates every piece of work to the module that owns it.
+``MED`` holds the campaign's set-up (parameters, sampler, scheduler, seed)
+and one :class:`~medeq.record.CampaignRecord` (samples, responses,
+variances, epochs, equations), and delegates every piece of work to the
+module that owns it.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import warnings
 from contextlib import contextmanager
@@ -18,6 +21,7 @@ import pandas as pd
 from . import arguments
 from . import responses as resp
 from .evaluation import evaluate_in_process, warn_failures
+from .lock import CampaignChanged, writer_lock
 from .parameters import (
     as_points,
     bounds,
@@ -26,11 +30,23 @@ from .parameters import (
     to_unit,
     validate_parameters,
 )
+from .record import CampaignRecord
 from .samplers import DVASampler
+from .storage import CampaignSetup, folder_for, load_campaign, load_script, read_revision, save_campaign
 from .surrogate import condition_surrogates, fit_surrogates
 
 #: Tolerance on sampler output outside the unit cube before it is an error.
 UNIT_TOLERANCE = 1e-9
+
+
+def _writes(method):
+    """Run ``method`` holding the campaign folder's writer lock (when there is a folder)."""
+    @functools.wraps(method)
+    def locked(self, *args, **kwargs):
+        with self._writing():
+            return method(self, *args, **kwargs)
+
+    return locked
 
 
 class MED:
@@ -89,6 +105,7 @@ class MED:
 
                 scheduler = LocalScheduler()
         self.parameters = validate_parameters(parameters)
+        resp.check_parameter_names(self.parameters.index)
         self.response_names = resp.check_names(response_names, list(self.parameters.index))
         self.response_units = resp.check_response_units(response_units, self.response_names)
         self.seed = arguments.check_seed(seed)
@@ -96,15 +113,10 @@ class MED:
         self.sampler = arguments.build_sampler(sampler, len(self.parameters), self.seed)
         self.scheduler = arguments.check_scheduler(scheduler)
 
-        d = len(self.parameters)
-        self.samples = np.empty((0, d))
-        self.responses: np.ndarray | None = None
-        self.measured_variances: np.ndarray | None = None
-        self.epochs: list[tuple[int, int]] = []
-        self.epoch_origins: list[str] = []
+        self.record = CampaignRecord.empty(len(self.parameters))
         self.gp = None
-        self.sr: dict = {}
         self.paths = None
+        self._revision = 0  # of the folder's setup.toml this campaign last read or wrote
 
     # ------------------------------------------------------------------ state
     @property
@@ -113,17 +125,55 @@ class MED:
 
     @property
     def n_evaluated(self) -> int:
-        return 0 if self.responses is None else len(self.responses)
+        return self.record.n_evaluated
+
+    @property
+    def samples(self) -> np.ndarray:
+        """Every sample (M, P) in real units: the evaluated ones, then the queue."""
+        return self.record.samples
+
+    @samples.setter
+    def samples(self, value) -> None:
+        self.record = self.record.with_samples(value)
 
     @property
     def queue(self) -> np.ndarray:
         """Samples generated but not evaluated yet, in real units."""
-        return self.samples[self.n_evaluated:]
+        return self.record.queue
 
     @property
     def evaluated(self) -> np.ndarray:
         """Evaluated samples (N, P), in real units."""
-        return self.samples[: self.n_evaluated]
+        return self.record.evaluated
+
+    @property
+    def responses(self) -> np.ndarray | None:
+        """Responses of the evaluated samples (N, K), ``None`` before any result."""
+        return self.record.responses
+
+    @property
+    def measured_variances(self) -> np.ndarray | None:
+        """Variances given by the user (N, K), NaN where none was given."""
+        return self.record.variances
+
+    @property
+    def epochs(self) -> list[tuple[int, int]]:
+        """Row ranges ``(start, end)`` of the evaluated samples added together."""
+        return [epoch.rows for epoch in self.record.epochs]
+
+    @property
+    def epoch_origins(self) -> list[str]:
+        """How each epoch's results came: ``evaluated``, ``augmented`` or ``recovered``."""
+        return [epoch.origin for epoch in self.record.epochs]
+
+    @property
+    def sr(self) -> dict:
+        """Discovered equations: response name -> hall of fame."""
+        return self.record.equations
+
+    @sr.setter
+    def sr(self, value: dict) -> None:
+        self.record = self.record.with_equations(value)
 
     @property
     def names(self) -> list[str]:
@@ -157,9 +207,7 @@ class MED:
     @property
     def results(self) -> pd.DataFrame:
         """Evaluated samples with their variance and response columns."""
-        from .storage import results_frame
-
-        return results_frame(self, self.variances)
+        return self.record.results_frame(self.parameter_names, self.names, self.variances)
 
     @contextmanager
     def _transaction(self):
@@ -172,7 +220,40 @@ class MED:
             self.__dict__.update(saved)
             raise
 
+    @contextmanager
+    def _writing(self):
+        """Hold the writer lock of the campaign's folder for the block.
+
+        Another process writing the folder raises ``CampaignLocked`` (naming
+        it); a folder saved by another process since this campaign read it
+        raises :class:`CampaignChanged`: nothing is overwritten.
+        """
+        if self.paths is None:
+            yield
+            return
+        self.paths.directory.mkdir(parents=True, exist_ok=True)  # (re-created if removed)
+        with writer_lock(self.paths.directory) as lock:
+            if lock.depth == 1:
+                self._check_revision(lock)
+            yield
+
+    def _check_revision(self, lock) -> None:
+        """Refuse to overwrite a folder another process saved since this campaign read it.
+
+        (Campaigns of this process sharing a folder are the user's choice:
+        the last one written wins, as for any file.)
+        """
+        directory = lock.directory
+        on_disk = read_revision(directory)
+        if on_disk is not None and on_disk not in (self._revision, lock.written):
+            raise CampaignChanged(
+                f"the campaign folder {directory} was saved by another process since this "
+                f"campaign was loaded or saved (revision {self._revision}, now {on_disk}); "
+                "load it again with MED.load to continue from what is on disk."
+            )
+
     # --------------------------------------------------------------- sampling
+    @_writes
     def sample(self, n: int) -> np.ndarray:
         """Generate ``n`` new samples, add them to ``samples`` and the queue.
 
@@ -186,7 +267,7 @@ class MED:
         n = int(n)
         unit = self._checked_sampler_output(self.sampler.sample(n, self), n)
         new = distinct_points(from_unit(unit, self.parameters), self.samples, self.parameters)
-        self.samples = np.vstack([self.samples, new])
+        self.record = self.record.with_queue(np.vstack([self.queue, new]))
         self._autosave()
         return new.copy()
 
@@ -216,6 +297,7 @@ class MED:
         self._autosave()
 
     # ------------------------------------------------------------- evaluation
+    @_writes
     def evaluate(self, f=None, variances=None) -> None:
         """Evaluate the queued samples.
 
@@ -297,12 +379,12 @@ class MED:
             return self.scheduler.map(f, queue, directory=logs)
         return evaluate_in_process(f, queue, verbose=self.verbose)
 
-    def _record_outcomes(self, order, outcomes, variances) -> None:
+    def _record_outcomes(self, order, outcomes, variances, origin: str = "evaluated") -> None:
         with self._transaction():
             values, dict_names = resp.outcomes_to_array(outcomes)
             if dict_names is not None:
                 values = self._align_dict_names(values, dict_names)
-            self._record(order, values, variances, "evaluated")
+            self._record(order, values, variances, origin)
         warn_failures(outcomes, order)
 
     def _align_dict_names(self, values: np.ndarray, keys: list[str]) -> np.ndarray:
@@ -355,35 +437,21 @@ class MED:
                         extend: bool = False, refit: bool = True) -> None:
         """Add ``points`` with ``values`` as a new epoch (``extend``: to the last
         one) and refit (else condition the surrogates); ``queue`` stays queued."""
+        measured = resp.check_variances(variances, values.shape)
+        record = self.record.append_epoch(points, values, measured, origin, queue, extend=extend)
         k = values.shape[1]
-        if self.responses is not None and self.responses.shape[1] != k:
-            raise ValueError(
-                f"got {k} response(s) per sample, but earlier results have "
-                f"{self.responses.shape[1]}; every epoch must give the same responses."
-            )
         self.response_names = resp.check_names(
             resp.reconcile_names(self.response_names, k), self.parameter_names)
         self.response_units = resp.align_units(
             self.response_units, self.response_names or resp.default_names(k))
-        measured = resp.check_variances(variances, values.shape)
-        n = self.n_evaluated
-        self.samples = np.vstack([self.evaluated, points, queue])
-        if self.responses is None:
-            self.responses, self.measured_variances = values, measured
-        else:
-            self.responses = np.vstack([self.responses, values])
-            self.measured_variances = np.vstack([self.measured_variances, measured])
-        if extend and self.epochs and self.epochs[-1][1] == n and self.epoch_origins[-1] == origin:
-            self.epochs = [*self.epochs[:-1], (self.epochs[-1][0], n + len(values))]
-        else:
-            self.epochs = [*self.epochs, (n, n + len(values))]
-            self.epoch_origins = [*self.epoch_origins, origin]
+        self.record = record
         if refit or self.gp is None or any(model is None for model in self.gp):
             self.refit()
         else:
             unit = to_unit(points, self.parameters)
             self.gp = condition_surrogates(self.gp, unit, values, measured)
 
+    @_writes
     def augment(self, samples, responses, variances=None) -> None:
         """Add historical, already evaluated samples with their responses.
 
@@ -475,6 +543,7 @@ class MED:
         return (mean, std) if return_std else mean
 
     # -------------------------------------------------------------- discovery
+    @_writes
     def discover(self, response=None, **kwargs):
         """Discover closed-form equations for a response (symbolic regression).
 
@@ -502,7 +571,7 @@ class MED:
         from .discovery import discover_campaign
 
         name, hall_of_fame = discover_campaign(self, response, **kwargs)
-        self.sr[name] = hall_of_fame
+        self.sr = {**self.sr, name: hall_of_fame}
         self._autosave()
         return hall_of_fame
 
@@ -518,26 +587,13 @@ class MED:
         indices = arguments.selection(select, n)
         new = copy.copy(self)
         new.sampler = copy.deepcopy(self.sampler)
-        new.samples = self.evaluated[indices]
-        new.responses = None if self.responses is None else self.responses[indices]
-        new.measured_variances = (
-            None if self.measured_variances is None else self.measured_variances[indices]
-        )
-        new.epochs, new.epoch_origins = [], []
-        start = 0
-        for (lo, hi), origin in zip(self.epochs, self.epoch_origins):
-            count = int(((indices >= lo) & (indices < hi)).sum())
-            if count:
-                new.epochs.append((start, start + count))
-                new.epoch_origins.append(origin)
-                start += count
-        if new.responses is not None and len(new.responses) == 0:
-            new.responses = new.measured_variances = None
-        new.sr, new.paths = {}, None
+        new.record = self.record.subset(indices)
+        new.paths = None
         new.refit()
         return new
 
     # ---------------------------------------------------------------- storage
+    @_writes
     def save(self, directory=None, pickle_sampler: bool = False):
         """Save the campaign to a folder (default ``med_seed<seed>``).
 
@@ -546,20 +602,82 @@ class MED:
         custom sampler is pickled only with ``pickle_sampler=True``.
         Returns the folder's paths.
         """
-        from .storage import save_campaign
-
-        self.paths = save_campaign(self, directory, pickle_sampler=pickle_sampler)
+        target = folder_for(directory, self.seed)
+        target.mkdir(parents=True, exist_ok=True)
+        with writer_lock(target) as lock:
+            own = self.paths is not None and self.paths.directory == target.resolve()
+            if own and lock.depth == 1:
+                self._check_revision(lock)
+            revision = (read_revision(target) or 0) + 1
+            setup = CampaignSetup(
+                parameters=self.parameters, seed=self.seed, verbose=self.verbose,
+                response_names=self.response_names, response_units=self.response_units,
+                sampler=self.sampler,
+                scheduler=self.scheduler,
+                script_path=None if self.script is None else str(self.script.path),
+            )
+            self.paths = save_campaign(target, self.record, setup, self.names,
+                                       pickle_sampler=pickle_sampler, revision=revision)
+            self._revision = lock.written = revision
         return self.paths
 
     @staticmethod
-    def load(dirpath, allow_pickle: bool = False) -> MED:
-        """Load a campaign saved with :meth:`save` (nothing is executed).
+    def load(dirpath, allow_pickle: bool = False, trust_settings: bool = False) -> MED:
+        """Load a campaign saved with :meth:`save`; nothing in the folder is executed.
 
-        ``allow_pickle=True`` is required to load a pickled custom sampler.
+        Loading is reading: it needs no lock and writes nothing. Results
+        that finished after the last save (rows of ``results.csv`` beyond
+        the saved count, and finished script jobs in ``outputs/``) are merged
+        at once as a ``recovered`` epoch and written with the next save.
+
+        Parameters
+        ----------
+        allow_pickle : bool, default False
+            Required to load a pickled custom sampler (unpickling runs code).
+        trust_settings : bool, default False
+            Use the scheduler's command settings saved in the folder
+            (``python_executable``, a Dask address); without it they are
+            left out with a warning - settings from a folder are not commands.
         """
-        from .storage import load_campaign
+        loaded = load_campaign(dirpath, allow_pickle=allow_pickle, trust_settings=trust_settings)
+        setup = loaded.setup
+        med = MED(setup.parameters, response_names=setup.response_names, sampler=DVASampler,
+                  seed=setup.seed, verbose=setup.verbose, response_units=setup.response_units)
+        med.sampler = setup.sampler
+        med.scheduler = setup.scheduler
+        if setup.script_path is not None:
+            med.script = load_script(setup.script_path, setup.parameters)
+            if med.scheduler is None:
+                from .schedulers import LocalScheduler
 
-        return load_campaign(dirpath, allow_pickle=allow_pickle)
+                med.scheduler = LocalScheduler()
+        med.record = loaded.record
+        med.paths = loaded.paths
+        med._revision = loaded.revision
+        med.refit()
+        med._recover_finished_jobs()
+        return med
+
+    def _recover_finished_jobs(self) -> None:
+        """Merge queued samples whose script job finished after the last save."""
+        if self.script is None or self.paths is None or len(self.queue) == 0:
+            return
+        from .scripts import finished_outcomes
+
+        found = finished_outcomes(self.script, self.queue, self.paths.outputs)
+        if not found:
+            return
+        order = np.array(sorted(found))
+        try:
+            self._record_outcomes(order, [found[i] for i in order], None, origin="recovered")
+        except (ValueError, RuntimeError) as err:
+            warnings.warn(f"{len(order)} finished job(s) in {self.paths.outputs} could not be "
+                          f"recovered ({err}); they stay queued.", RuntimeWarning, stacklevel=3)
+            return
+        warnings.warn(
+            f"recovered {len(order)} result(s) of script jobs in {self.paths.outputs} that "
+            "finished after the last save; they are saved with the campaign's next write.",
+            RuntimeWarning, stacklevel=3)
 
     @contextmanager
     def _saving_once(self):
@@ -615,6 +733,7 @@ class MED:
 
         return write_report(self, path, **kwargs)
 
+    @_writes
     def explore(self, f=None, **kwargs):
         """Run the autonomous sample-evaluate-refit loop (see :func:`medeq.explore`)."""
         from .exploration import explore

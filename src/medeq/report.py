@@ -14,16 +14,18 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 import plotly.io as pio
+import sympy as sp
 from plotly.offline import get_plotlyjs
 
 from ._figures import CONFIG, response_label
-from .storage import atomic_write
+from .fileio import atomic_write
 
 logger = logging.getLogger(__name__)
 
@@ -235,11 +237,35 @@ def _hall_of_fame(hall) -> str:
 
 
 def mathml(expr) -> str:
-    """Presentation MathML of a sympy expression, rendered by browsers natively."""
+    """Presentation MathML of a sympy expression, rendered by browsers natively.
+
+    Every symbol name is escaped: names that are not plain identifiers are
+    printed through placeholders and put back as escaped text, so a
+    parameter called ``<script>...`` is shown, never run.
+    """
     from sympy.printing.mathml import mathml as to_mathml
 
-    body = to_mathml(expr, printer="presentation")
+    placeholders = {}
+    for i, symbol in enumerate(sorted(expr.free_symbols, key=lambda s: s.name)):
+        if not SAFE_NAME.match(symbol.name):
+            placeholders[symbol] = sp.Symbol(f"medeqsymbol{_letters(i)}")
+    body = to_mathml(expr.xreplace(placeholders), printer="presentation")
+    for symbol, placeholder in placeholders.items():
+        body = body.replace(f"<mi>{placeholder.name}</mi>", f"<mi>{html.escape(symbol.name)}</mi>")
     return f'<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline">{body}</math>'
+
+
+#: Symbol names sympy's MathML printer writes safely (letters, digits, underscores).
+SAFE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+def _letters(i: int) -> str:
+    """``i`` in letters of fixed width (keeps the placeholders' sort order)."""
+    out = ""
+    for _ in range(6):
+        i, r = divmod(i, 26)
+        out = chr(ord("a") + r) + out
+    return out
 
 
 def _sensitivity(med, algorithm: str) -> str:

@@ -9,6 +9,7 @@ numbers or a list of :class:`Outcome`, one per sample, and leaves as a clean
 from __future__ import annotations
 
 import numbers
+import re
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -105,6 +106,25 @@ def check_names(names, parameter_names=()) -> list[str] | None:
             "variance columns of the results; rename the responses."
         )
     return names
+
+
+#: Result-table columns that medeq generates: no parameter may take these names.
+GENERATED_COLUMN = re.compile(r"^(response\d*|variance(_.*)?)$")
+
+
+def check_parameter_names(parameter_names: Sequence[str]) -> None:
+    """Reject parameter names that clash with the generated results columns.
+
+    The results table has a column per parameter, then ``variance`` /
+    ``variance_<response>`` and ``response`` / ``response0..`` columns; a
+    parameter with one of those names would overwrite results.
+    """
+    clash = [str(n) for n in parameter_names if GENERATED_COLUMN.match(str(n))]
+    if clash:
+        raise ValueError(
+            f"parameter name(s) {clash} clash with the columns medeq generates for the results "
+            "('response', 'response<k>', 'variance', 'variance_<name>'); rename the parameter(s)."
+        )
 
 
 def check_response_units(units, names: Sequence[str] | None) -> dict[str, str] | None:

@@ -223,6 +223,22 @@ def job_id(sample) -> str:
     return hashlib.sha1(values.tobytes()).hexdigest()[:16]
 
 
+def finished_outcomes(script: Script, samples, outputs_dir) -> dict[int, Outcome]:
+    """Successful outcomes already saved in ``outputs_dir`` for rows of ``samples``
+    by this very script text (as :func:`run_script_jobs` reuses them).
+
+    Reads ``result.json`` files only: nothing is run.
+    """
+    outputs = Path(outputs_dir)
+    digest = script_digest(script.path)
+    found = {}
+    for i, point in enumerate(np.asarray(samples, dtype=float).reshape(-1, len(script.parameters))):
+        outcome = saved_outcome(outputs / job_id(point), script_sha256=digest)
+        if outcome is not None:
+            found[i] = outcome
+    return found
+
+
 def run_script_jobs(
     script: Script,
     scheduler: Scheduler,

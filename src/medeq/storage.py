@@ -1,4 +1,8 @@
-"""The campaign folder: a plain, language-agnostic record of a ``MED``.
+"""The campaign folder: a :class:`~medeq.record.CampaignRecord` and its set-up as files.
+
+This module turns a record (plus the :class:`CampaignSetup`: parameters,
+seed, sampler, scheduler...) into files and back; it knows nothing of
+``MED``.
 
 Layout::
 
@@ -13,31 +17,37 @@ Layout::
 Every file is written atomically (temporary file + rename), results before
 ``setup.toml``, so a crash during :func:`save_campaign` leaves a folder that
 loads: results written after the last ``setup.toml`` are recovered as an
-extra epoch. Loading never executes code from the folder; a pickled custom
-sampler is read only with ``allow_pickle=True``.
+extra epoch. Loading never executes code from the folder: CSV files are read
+by column name and checked, ``setup.toml`` field by field, equations with
+the whitelist parser of :mod:`medeq.discovery.parsing`; a pickled custom
+sampler is read only with ``allow_pickle=True`` and the scheduler's command
+settings are used only with ``trust_settings=True``. Writers hold the
+folder's lock (:mod:`medeq.lock`).
 """
 
 from __future__ import annotations
 
+import csv
 import io
-import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+
 import numpy as np
 import pandas as pd
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
-import tomli_w
-
 from . import __version__
-from .responses import default_names
+from .fileio import atomic_write, dump_toml, read_toml, read_toml_record
+from .lock import CampaignChanged, CampaignLocked, writer_lock
+from .parameters import bounds
+from .record import ORIGINS, CampaignRecord, Epoch, variance_columns
+from .responses import check_parameter_names, default_names
 from .samplers import BUILTIN_SAMPLERS, DVASampler
+
+__all__ = ["MEDPaths", "CampaignSetup", "LoadedCampaign", "save_campaign", "load_campaign",
+           "atomic_write", "read_toml_record", "variance_columns", "folder_for", "read_revision",
+           "writer_lock", "CampaignLocked", "CampaignChanged", "load_script"]
 
 FORMAT = "medeq-campaign"
 FORMAT_VERSION = 1
@@ -59,6 +69,8 @@ equations.csv  discovered equations: one row per equation of each response's
 outputs/       script-mode jobs: one folder per job with its logs and result.
 exploration.toml  the exploration loop's settings, batches and status
                (medeq run / med.explore), when it was used.
+.medeq-writer.lock, .medeq-writer.json
+               the writer lock (one process writes at a time) and who holds it.
 
 Load it in Python with `medeq.MED.load("<this folder>")`; any CSV reader works.
 """
@@ -100,56 +112,54 @@ class MEDPaths:
         return self.directory / SAMPLER_PICKLE
 
 
-def atomic_write(path: Path, data: str | bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
-    path = Path(path)
-    mode = "wb" if isinstance(data, bytes) else "w"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 -> the usual file mode
-        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8", "newline": ""})) as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def _csv(frame: pd.DataFrame) -> str:
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False, float_format="%.17g", lineterminator="\n")
     return buffer.getvalue()
 
 
-def variance_columns(names: list[str]) -> list[str]:
-    """Names of the variance columns for the given responses."""
-    return ["variance"] if len(names) == 1 else [f"variance_{n}" for n in names]
-
-
 # ------------------------------------------------------------------- saving
-def save_campaign(med, directory=None, pickle_sampler: bool = False) -> MEDPaths:
-    """Write ``med`` to ``directory`` (default ``med_seed<seed>``)."""
-    directory = Path(directory if directory is not None else f"med_seed{med.seed}")
+@dataclass
+class CampaignSetup:
+    """What ``setup.toml`` holds besides the record: the campaign's set-up."""
+
+    parameters: pd.DataFrame
+    seed: int
+    verbose: int = 3
+    response_names: list[str] | None = None
+    response_units: dict[str, str] | None = None
+    sampler: object = None
+    scheduler: object = None
+    script_path: str | None = None
+
+
+def folder_for(directory, seed: int) -> Path:
+    """The campaign folder to write: ``directory``, default ``med_seed<seed>``."""
+    directory = Path(directory if directory is not None else f"med_seed{seed}")
     if directory.exists() and not directory.is_dir():
         raise ValueError(f"cannot save the campaign to {str(directory)!r}: it is a file, not a folder.")
+    return directory
+
+
+def save_campaign(directory: Path, record: CampaignRecord, setup: CampaignSetup,
+                  names: list[str], pickle_sampler: bool = False, revision: int = 0) -> MEDPaths:
+    """Write ``record`` and ``setup`` to the folder ``directory`` (created if needed).
+
+    ``names`` are the response columns in use; ``revision`` is stored in
+    ``setup.toml`` so that a writer can tell whether another process saved
+    the folder since it read it.
+    """
+    directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     paths = MEDPaths(directory.resolve())
+    parameter_names = list(setup.parameters.index)
 
-    sampler_table, sampler_bytes = _sampler_record(med.sampler, pickle_sampler)
+    sampler_table, sampler_bytes = _sampler_record(setup.sampler, pickle_sampler)
     paths.sampler_pickled = sampler_bytes is not None
-    atomic_write(paths.results, _csv(results_frame(med, med.measured_variances)))
-    atomic_write(paths.queue, _csv(pd.DataFrame(med.queue, columns=med.parameter_names)))
-    if med.sr:
-        frames = [hof.to_frame().assign(response=name) for name, hof in med.sr.items()]
+    atomic_write(paths.results, _csv(record.results_frame(parameter_names, names)))
+    atomic_write(paths.queue, _csv(pd.DataFrame(record.queue, columns=parameter_names)))
+    if record.equations:
+        frames = [hof.to_frame().assign(response=name) for name, hof in record.equations.items()]
         equations = pd.concat(frames, ignore_index=True)
         atomic_write(paths.equations, _csv(equations[["response"] + [c for c in equations if c != "response"]]))
     elif paths.equations.exists():
@@ -160,48 +170,35 @@ def save_campaign(med, directory=None, pickle_sampler: bool = False) -> MEDPaths
         paths.sampler.unlink()
     if not paths.readme.exists():
         atomic_write(paths.readme, README.format(format=FORMAT, version=FORMAT_VERSION))
-    atomic_write(paths.setup, tomli_w.dumps(_setup(med, sampler_table)))
+    atomic_write(paths.setup, dump_toml(_setup_table(record, setup, names, sampler_table, revision)))
     return paths
 
 
-def results_frame(med, variances) -> pd.DataFrame:
-    """Evaluated samples, then ``variances`` (N, K) and responses, one column each."""
-    frame = pd.DataFrame(med.evaluated, columns=med.parameter_names)
-    if med.responses is None:
-        return frame
-    names = med.names
-    for label, column in zip(variance_columns(names), variances.T):
-        frame[label] = column
-    for name, column in zip(names, med.responses.T):
-        frame[name] = column
-    return frame
-
-
-def _setup(med, sampler_table: dict) -> dict:
-    setup = {
+def _setup_table(record: CampaignRecord, setup: CampaignSetup, names: list[str],
+                 sampler_table: dict, revision: int) -> dict:
+    table = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "medeq_version": __version__,
-        "seed": med.seed,
-        "verbose": med.verbose,
-        "n_results": med.n_evaluated,
-        "n_queued": len(med.queue),
-        "parameters": [_parameter_record(name, row) for name, row in med.parameters.iterrows()],
-        "epochs": [
-            {"start": int(a), "end": int(b), "origin": origin}
-            for (a, b), origin in zip(med.epochs, med.epoch_origins)
-        ],
+        "revision": int(revision),
+        "seed": setup.seed,
+        "verbose": setup.verbose,
+        "n_results": record.n_evaluated,
+        "n_queued": len(record.queue),
+        "parameters": [_parameter_record(name, row) for name, row in setup.parameters.iterrows()],
+        "response_columns": list(names),
+        "epochs": [{"start": e.start, "end": e.end, "origin": e.origin} for e in record.epochs],
         "sampler": sampler_table,
     }
-    if med.response_names is not None:
-        setup["response_names"] = list(med.response_names)
-    if getattr(med, "response_units", None):
-        setup["response_units"] = dict(med.response_units)
-    if med.scheduler is not None:
-        setup["scheduler"] = _scheduler_record(med.scheduler)
-    if med.script is not None:
-        setup["script"] = {"path": str(med.script.path)}
-    return setup
+    if setup.response_names is not None:
+        table["response_names"] = list(setup.response_names)
+    if setup.response_units:
+        table["response_units"] = dict(setup.response_units)
+    if setup.scheduler is not None:
+        table["scheduler"] = _scheduler_record(setup.scheduler)
+    if setup.script_path is not None:
+        table["script"] = {"path": str(setup.script_path)}
+    return table
 
 
 def _parameter_record(name, row) -> dict:
@@ -237,144 +234,335 @@ def _scheduler_record(scheduler) -> dict:
 
 
 # ------------------------------------------------------------------ loading
-def load_campaign(dirpath, allow_pickle: bool = False):
-    """Rebuild a ``MED`` from a folder written by :func:`save_campaign`."""
-    from .med import MED
+@dataclass
+class LoadedCampaign:
+    """A campaign folder read back: its set-up, its record, where it is."""
 
+    setup: CampaignSetup
+    record: CampaignRecord
+    paths: MEDPaths
+    revision: int
+
+
+def load_campaign(dirpath, allow_pickle: bool = False, trust_settings: bool = False) -> LoadedCampaign:
+    """Read a folder written by :func:`save_campaign`; nothing in it is executed.
+
+    Every file is checked: a problem is a ``ValueError`` naming the file
+    (and the field or row); data that can be used with care (a truncated last
+    line, non-finite values, samples outside the bounds, an unreadable
+    equation) is used or dropped with a warning.
+
+    Parameters
+    ----------
+    allow_pickle : bool, default False
+        Unpickle a custom sampler saved with the campaign (this runs code).
+    trust_settings : bool, default False
+        Rebuild the scheduler with the command settings saved in the folder
+        (``python_executable``, a Dask address, extra ``sbatch`` options);
+        without it they are left out, with a warning, because the folder may
+        come from anyone.
+    """
     paths = MEDPaths(Path(dirpath).resolve())
     if not paths.directory.is_dir():
         raise FileNotFoundError(f"no campaign folder at {str(dirpath)!r}.")
     setup = _read_setup(paths.setup)
     parameters = _parameters_from(setup, paths.setup)
     names = list(parameters.index)
-    results = _read_csv(paths.results, names)
-    queue = _read_csv(paths.queue, names)
-
-    med = MED(parameters, response_names=setup.get("response_names"),
-              sampler=DVASampler, seed=setup["seed"], verbose=setup.get("verbose", 3),
-              response_units=setup.get("response_units"))
-    med.sampler = _load_sampler(setup, paths, len(names), allow_pickle)
-    med.scheduler = _load_scheduler(setup.get("scheduler"))
-    if "script" in setup:
-        med.script = _load_script(setup["script"]["path"], parameters)
-        if med.scheduler is None:
-            from .schedulers import LocalScheduler
-
-            med.scheduler = LocalScheduler()
+    response_columns = _response_columns(setup, paths.setup)
+    results, response_columns = _read_table(paths.results, names, response_columns, results=True)
+    queue, _ = _read_table(paths.queue, names, [], results=False)
+    _warn_values(paths.results, results, names, parameters)
+    _warn_values(paths.queue, queue, names, parameters)
 
     evaluated = results[names].to_numpy(float)
-    med.epochs = [(int(e["start"]), int(e["end"])) for e in setup.get("epochs", [])]
-    med.epoch_origins = [str(e.get("origin", "evaluated")) for e in setup.get("epochs", [])]
-    k = (len(results.columns) - len(names)) // 2  # a variance and a response column each
     queued = queue[names].to_numpy(float)
-    n_saved = int(setup.get("n_results", 0))
+    epochs = [Epoch(e["start"], e["end"], e["origin"]) for e in setup["epochs"]]
+    n_saved = setup["n_results"]
     if len(results) < n_saved:
         raise ValueError(
             f"{paths.results} has {len(results)} rows but {paths.setup} records {n_saved} "
             "results: the folder is corrupted."
         )
-    if len(results) > n_saved:
+    if (epochs[-1].end if epochs else 0) != n_saved:
+        raise ValueError(f"{paths.setup}: field 'epochs' covers {epochs[-1].end if epochs else 0} "
+                         f"rows but 'n_results' is {n_saved}; the folder is corrupted.")
+    recovered = len(results) - n_saved
+    if recovered:
         warnings.warn(
-            f"{paths.results} has {len(results) - n_saved} result(s) written after the last "
+            f"{paths.results} has {recovered} result(s) written after the last "
             f"complete save; recovering them as a new epoch.", RuntimeWarning, stacklevel=3,
         )
-        med.epochs.append((n_saved, len(results)))
-        med.epoch_origins.append("evaluated")
-        recovered = {tuple(row) for row in evaluated[n_saved:]}
-        queued = np.array([row for row in queued if tuple(row) not in recovered]).reshape(-1, len(names))
+        epochs.append(Epoch(n_saved, len(results), "recovered"))
+        done = {tuple(row) for row in evaluated[n_saved:]}
+        queued = np.array([row for row in queued if tuple(row) not in done]).reshape(-1, len(names))
+    k = len(response_columns)
     if len(results) and k:
-        response_cols = [c for c in results.columns if c not in names][-k:]
-        variance_cols = [c for c in results.columns if c not in names][:-k]
-        med.responses = results[response_cols].to_numpy(float)
-        med.measured_variances = results[variance_cols].to_numpy(float)
-        if med.response_names is None and response_cols != default_names(k):
-            med.response_names = response_cols
-    med.samples = np.vstack([evaluated, queued]) if len(results) else queued
-    med.sr = _load_equations(paths.equations, names)
-    med.paths = MEDPaths(paths.directory,
-                         sampler_pickled=bool(setup.get("sampler", {}).get("pickled", False)))
-    med.refit()
-    return med
-
-
-def read_toml_record(path: Path, fmt: str, what: str, remedy: str) -> dict:
-    """Read a TOML file whose ``format`` key must be ``fmt``; clear errors otherwise.
-
-    ``what`` names the record in errors ("campaign set-up"); ``remedy`` says
-    what to do about an unreadable file.
-    """
+        responses = results[response_columns].to_numpy(float)
+        variances = results[variance_columns(response_columns)].to_numpy(float)
+    else:
+        responses = variances = None
+        evaluated = evaluated[:0]
+        epochs = []
     try:
-        record = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(f"{path} is not valid TOML ({err}); {remedy}.") from None
-    if record.get("format") != fmt:
-        raise ValueError(f"{path} is not a medeq {what} (format = {record.get('format')!r}).")
-    return record
+        record = CampaignRecord(evaluated, responses, variances, queued, tuple(epochs),
+                                _load_equations(paths.equations, names))
+    except ValueError as err:
+        raise ValueError(f"{paths.setup} and {paths.results} disagree: {err}") from None
+
+    response_names = setup.get("response_names")
+    if response_names is None and k and response_columns != default_names(k):
+        response_names = response_columns
+    campaign = CampaignSetup(
+        parameters=parameters, seed=setup["seed"], verbose=setup.get("verbose", 3),
+        response_names=response_names, response_units=setup.get("response_units"),
+        sampler=_load_sampler(setup, paths, len(names), allow_pickle),
+        scheduler=_load_scheduler(setup.get("scheduler"), paths.setup, trust_settings),
+        script_path=setup.get("script", {}).get("path"),
+    )
+    paths.sampler_pickled = bool(setup["sampler"].get("pickled", False))
+    return LoadedCampaign(campaign, record, paths, setup.get("revision", 0))
 
 
+def read_revision(directory) -> int | None:
+    """The ``revision`` saved in a campaign folder's ``setup.toml`` (``None``: no folder)."""
+    path = MEDPaths(Path(directory)).setup
+    if not path.is_file():
+        return None
+    try:
+        revision = read_toml(path, "the campaign folder is corrupted").get("revision", 0)
+    except ValueError:
+        return None
+    return revision if isinstance(revision, int) else None
+
+
+# ----------------------------------------------------------- setup.toml checks
 def _read_setup(path: Path) -> dict:
     if not path.is_file():
         raise FileNotFoundError(
             f"{path.parent} is not a medeq campaign folder: {path.name} is missing."
         )
     setup = read_toml_record(path, FORMAT, "campaign set-up", "the campaign folder is corrupted")
-    if setup.get("format_version", 0) > FORMAT_VERSION:
+    _check_setup(setup, path)
+    return setup
+
+
+def _field_error(path: Path, field: str, expected: str, value) -> ValueError:
+    shown = repr(value)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    return ValueError(f"{path}: field {field!r} must be {expected}; got {shown}. "
+                      "Fix or remove it (the campaign folder was edited or is corrupted).")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_setup(setup: dict, path: Path) -> None:
+    """Check every field of ``setup.toml``: type, range; errors name the field and file."""
+    def need(key, check, expected, required=False, default=None):
+        if key not in setup:
+            if required:
+                raise ValueError(f"{path} has no {key!r} entry; the campaign folder is corrupted.")
+            if default is not None:
+                setup[key] = default
+            return
+        if not check(setup[key]):
+            raise _field_error(path, key, expected, setup[key])
+
+    need("format_version", lambda v: _is_int(v) and v >= 0, "a non-negative integer", default=FORMAT_VERSION)
+    if setup["format_version"] > FORMAT_VERSION:
         raise ValueError(
             f"{path} has format version {setup['format_version']}, newer than this medeq "
             f"understands ({FORMAT_VERSION}); upgrade medeq."
         )
-    for key in ("seed", "parameters"):
-        if key not in setup:
-            raise ValueError(f"{path} has no {key!r} entry; the campaign folder is corrupted.")
-    return setup
+    need("seed", lambda v: _is_int(v) and 0 <= v < 2**63, "a non-negative integer", required=True)
+    need("verbose", lambda v: _is_int(v) and 0 <= v <= 5, "an integer from 0 to 5")
+    need("revision", lambda v: _is_int(v) and v >= 0, "a non-negative integer")
+    need("n_results", lambda v: _is_int(v) and v >= 0, "a non-negative integer", default=0)
+    need("n_queued", lambda v: _is_int(v) and v >= 0, "a non-negative integer")
+    need("parameters", lambda v: isinstance(v, list) and v and all(isinstance(p, dict) for p in v),
+         "a non-empty list of tables ([[parameters]])", required=True)
+    for i, record in enumerate(setup["parameters"]):
+        if not isinstance(record.get("name"), str) or not record["name"]:
+            raise _field_error(path, f"parameters[{i}].name", "a non-empty string", record.get("name"))
+        for key, value in record.items():
+            if not isinstance(value, (str, int, float, bool)):
+                raise _field_error(path, f"parameters[{i}].{key}", "a string, number or boolean", value)
+    for key in ("response_names", "response_columns"):
+        need(key, lambda v: isinstance(v, list) and all(isinstance(n, str) and n for n in v),
+             "a list of non-empty strings")
+    need("response_units", lambda v: isinstance(v, dict) and all(isinstance(u, str) for u in v.values()),
+         "a table of response name = unit (strings)")
+    need("epochs", lambda v: isinstance(v, list) and all(isinstance(e, dict) for e in v),
+         "a list of tables ([[epochs]])", default=[])
+    start = 0
+    for i, epoch in enumerate(setup["epochs"]):
+        for key in ("start", "end"):
+            if not _is_int(epoch.get(key)) or epoch[key] < 0:
+                raise _field_error(path, f"epochs[{i}].{key}", "a non-negative integer", epoch.get(key))
+        if epoch["start"] != start or epoch["end"] < epoch["start"]:
+            raise _field_error(path, f"epochs[{i}]", f"rows {start}:end with end >= {start} "
+                               "(epochs are consecutive)", epoch)
+        start = epoch["end"]
+        epoch.setdefault("origin", "evaluated")
+        if epoch["origin"] not in ORIGINS:
+            raise _field_error(path, f"epochs[{i}].origin", f"one of {list(ORIGINS)}", epoch["origin"])
+    need("sampler", lambda v: isinstance(v, dict), "a table ([sampler])",
+         default={"name": "DVASampler", "builtin": True})
+    _check_table(setup["sampler"], "sampler", path, {"name": str, "builtin": bool, "pickled": bool,
+                                                     "settings": dict})
+    need("scheduler", lambda v: isinstance(v, dict), "a table ([scheduler])")
+    if "scheduler" in setup:
+        _check_table(setup["scheduler"], "scheduler", path, {"name": str, "settings": dict})
+    need("script", lambda v: isinstance(v, dict) and isinstance(v.get("path"), str) and v["path"],
+         "a table with a 'path' string ([script] path = ...)")
+
+
+def _check_table(table: dict, field: str, path: Path, types: dict) -> None:
+    for key, kind in types.items():
+        if key in table and not (isinstance(table[key], kind) and not (kind is not bool and isinstance(table[key], bool))):
+            raise _field_error(path, f"{field}.{key}", f"a {kind.__name__.replace('dict', 'table')}", table[key])
 
 
 def _parameters_from(setup: dict, path: Path) -> pd.DataFrame:
     from .parameters import validate_parameters
 
     try:
-        records = setup["parameters"]
-        frame = pd.DataFrame(records).set_index("name")
+        frame = pd.DataFrame(setup["parameters"]).set_index("name")
         frame.index.name = None
-        return validate_parameters(frame)
+        parameters = validate_parameters(frame)
     except (KeyError, TypeError, ValueError) as err:
-        raise ValueError(f"{path} has invalid parameters: {err}") from None
+        raise ValueError(f"{path}: field 'parameters' is invalid: {err}") from None
+    try:
+        check_parameter_names(list(parameters.index))
+    except ValueError as err:
+        raise ValueError(f"{path}: field 'parameters': {err}") from None
+    return parameters
 
 
-def _read_csv(path: Path, names: list[str]) -> pd.DataFrame:
+def _response_columns(setup: dict, path: Path) -> list[str] | None:
+    """The response columns results.csv must have (``None``: infer default names)."""
+    columns = setup.get("response_columns", setup.get("response_names"))
+    if columns is not None and len(set(columns)) != len(columns):
+        raise _field_error(path, "response_columns", "unique names", columns)
+    return columns
+
+
+# ------------------------------------------------------------------- CSV files
+def _read_table(path: Path, names: list[str], responses: list[str] | None,
+                results: bool) -> tuple[pd.DataFrame, list[str]]:
+    """Read a CSV file by column name: the parameter columns and, for a
+    ``results`` table, a variance and a response column per response.
+
+    ``responses=None`` accepts the default response names for any number of
+    responses. Unknown, missing or duplicated columns are errors naming the
+    file; a truncated last line is dropped with a warning. Empty cells are NaN.
+    Returns the table and the response columns found.
+    """
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing; the campaign folder is incomplete.")
     try:
-        frame = pd.read_csv(path)
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame(columns=names, dtype=float)
-    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
         raise ValueError(f"{path} is not a readable CSV file ({err}).") from None
-    missing = [n for n in names if n not in frame.columns]
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as err:
+        raise ValueError(f"{path} is not a readable CSV file ({err}).") from None
+    if not rows:
+        return pd.DataFrame(columns=names, dtype=float), []
+    header = [h.strip() for h in rows[0]]
+    duplicated = sorted({h for h in header if header.count(h) > 1})
+    if duplicated:
+        raise ValueError(f"{path} has duplicated column(s) {duplicated}; each column must appear once.")
+    missing = [n for n in names if n not in header]
     if missing:
         raise ValueError(f"{path} lacks the parameter column(s) {missing}; the folder is corrupted.")
-    try:
-        frame = frame.astype(float)
-    except ValueError as err:
-        raise ValueError(f"{path} has non-numeric values ({err}).") from None
-    return frame
+    extra = [h for h in header if h not in names]
+    if not results:
+        responses = []
+    elif responses is None:            # default names, as many as the columns say
+        responses = default_names(len(extra) // 2) if len(extra) >= 2 else []
+    responses = list(responses)
+    if results and rows[1:] and not responses:
+        raise ValueError(f"{path} has rows but no response columns; the folder is corrupted.")
+    # A results table with no results yet may leave the response columns out.
+    expected = variance_columns(responses) + responses if extra or rows[1:] else []
+    unknown = [h for h in extra if h not in expected]
+    if unknown:
+        raise ValueError(
+            f"{path} has unknown column(s) {unknown}; the columns must be the parameters {names}"
+            + (f", the variances {variance_columns(responses)} and the responses {responses}."
+               if responses else ".")
+        )
+    absent = [h for h in expected if h not in header]
+    if absent:
+        raise ValueError(f"{path} lacks the column(s) {absent}; the folder is corrupted.")
+    body = rows[1:]
+    if body and not text.endswith(("\n", "\r")):
+        # medeq ends every line; a last line without its end was cut while written.
+        warnings.warn(f"{path}: the last line ({len(body) + 1}) is truncated (no line end, "
+                      f"{len(body[-1])} of {len(header)} values); dropping it. If it is complete, "
+                      "end it with a newline.", RuntimeWarning, stacklevel=4)
+        body = body[:-1]
+    values = np.empty((len(body), len(header)))
+    for i, row in enumerate(body):
+        if len(row) != len(header):
+            raise ValueError(f"{path}, line {i + 2}: {len(row)} values for {len(header)} columns.")
+        for j, cell in enumerate(row):
+            cell = cell.strip()
+            try:
+                values[i, j] = float(cell) if cell else np.nan
+            except ValueError:
+                raise ValueError(f"{path}, line {i + 2}, column {header[j]!r}: non-numeric "
+                                 f"value {cell[:40]!r}.") from None
+    return pd.DataFrame(values, columns=header), responses if expected else []
 
 
+def _warn_values(path: Path, frame: pd.DataFrame, names: list[str], parameters: pd.DataFrame) -> None:
+    """Warn about non-finite values and samples outside the bounds (kept as they are)."""
+    if not len(frame):
+        return
+    points = frame[names].to_numpy(float)
+    bad = np.nonzero(~np.isfinite(points).all(axis=1))[0]
+    if len(bad):
+        warnings.warn(f"{path}: {len(bad)} row(s) have non-finite parameter values (lines "
+                      f"{(bad[:10] + 2).tolist()}); the surrogate leaves them out.",
+                      RuntimeWarning, stacklevel=4)
+    others = [c for c in frame.columns if c not in names]
+    if others:
+        infinite = np.nonzero(np.isinf(frame[others].to_numpy(float)).any(axis=1))[0]
+        if len(infinite):
+            warnings.warn(f"{path}: {len(infinite)} row(s) have infinite responses or variances "
+                          f"(lines {(infinite[:10] + 2).tolist()}).", RuntimeWarning, stacklevel=4)
+    lower, upper = bounds(parameters)
+    with np.errstate(invalid="ignore"):
+        outside = np.nonzero(((points < lower) | (points > upper)).any(axis=1))[0]
+    if len(outside):
+        warnings.warn(f"{path}: {len(outside)} row(s) lie outside the parameter bounds (lines "
+                      f"{(outside[:10] + 2).tolist()}); they are kept.", RuntimeWarning, stacklevel=4)
+
+
+# ------------------------------------------------------------ sampler, scheduler
 def _load_sampler(setup: dict, paths: MEDPaths, d: int, allow_pickle: bool):
-    table = setup.get("sampler", {"name": "DVASampler", "builtin": True})
+    table = setup["sampler"]
     seed = setup["seed"]
     if table.get("builtin", True):
         cls = BUILTIN_SAMPLERS.get(table.get("name"))
         if cls is None:
             raise ValueError(
-                f"{paths.setup} names an unknown sampler {table.get('name')!r}; built-in "
-                f"samplers are {sorted(BUILTIN_SAMPLERS)}."
+                f"{paths.setup}: field 'sampler.name' names an unknown sampler "
+                f"{table.get('name')!r}; built-in samplers are {sorted(BUILTIN_SAMPLERS)}."
             )
-        return cls(d, seed=seed, **table.get("settings", {}))
+        try:
+            return cls(d, seed=seed, **table.get("settings", {}))
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{paths.setup}: field 'sampler.settings' is invalid for "
+                             f"{cls.__name__}: {err}") from None
     if table.get("pickled"):
         if not allow_pickle:
             raise ValueError(
-                f"{paths.directory} holds a pickled custom sampler ({table['name']}) in "
+                f"{paths.directory} holds a pickled custom sampler ({table.get('name')}) in "
                 f"{SAMPLER_PICKLE}; unpickling runs code, so load it only from a folder you "
                 "trust, with MED.load(..., allow_pickle=True)."
             )
@@ -382,7 +570,7 @@ def _load_sampler(setup: dict, paths: MEDPaths, d: int, allow_pickle: bool):
 
         return cloudpickle.loads(paths.sampler.read_bytes())
     warnings.warn(
-        f"the campaign used a custom sampler ({table['name']}) that was not saved; using "
+        f"the campaign used a custom sampler ({table.get('name')}) that was not saved; using "
         "DVASampler instead. Set med.sampler to yours, or save with pickle_sampler=True.",
         RuntimeWarning,
         stacklevel=3,
@@ -390,7 +578,15 @@ def _load_sampler(setup: dict, paths: MEDPaths, d: int, allow_pickle: bool):
     return DVASampler(d, seed=seed)
 
 
-def _load_scheduler(table: dict | None):
+#: Scheduler settings safe to take from a folder (numbers, names, SLURM resource
+#: requests); any other one (a command, an address, sbatch options such as
+#: ``export`` or ``chdir``) needs ``trust_settings=True``.
+PLAIN_SETTINGS = ("max_workers", "timeout", "poll_interval", "job_name", "max_parallel",
+                  "partition", "time", "account", "qos", "mem", "mem_per_cpu", "cpus_per_task",
+                  "nodes", "ntasks", "gres", "constraint")
+
+
+def _load_scheduler(table: dict | None, path: Path, trust_settings: bool):
     if table is None:
         return None
     from . import schedulers
@@ -402,13 +598,45 @@ def _load_scheduler(table: dict | None):
             "restored; set med.scheduler before evaluating.", RuntimeWarning, stacklevel=3,
         )
         return None
-    return cls(**table.get("settings", {}))
+    settings = dict(table.get("settings", {}))
+    if not trust_settings:
+        untrusted = {key: value for key, value in settings.items()
+                     if key not in PLAIN_SETTINGS and not _harmless(key, value)}
+        for key in untrusted:
+            settings.pop(key)
+        if untrusted:
+            warnings.warn(
+                f"{path}: scheduler settings {sorted(untrusted)} ({_brief(untrusted)}) are a command "
+                "line or an address taken from the folder; they are not used. Settings from a "
+                "folder are not commands: load with MED.load(..., trust_settings=True) (medeq run "
+                "--trust-settings) to use them, or give the scheduler again.",
+                RuntimeWarning, stacklevel=3,
+            )
+    try:
+        return cls(**settings)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{path}: field 'scheduler.settings' is invalid for {cls.__name__}: "
+                         f"{err}") from None
 
 
-def _load_script(path: str, parameters: pd.DataFrame):
+def _harmless(key: str, value) -> bool:
+    """A command setting equal to what this process would use anyway."""
+    import sys
+
+    return key == "python_executable" and value == sys.executable
+
+
+def _brief(settings: dict) -> str:
+    text = ", ".join(f"{k}={v!r}" for k, v in settings.items())
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def load_script(path: str | None, parameters: pd.DataFrame):
     """The campaign's script, checked but not executed (parameters from the folder)."""
     from .scripts import Script
 
+    if path is None:
+        return None
     if not Path(path).is_file():
         warnings.warn(
             f"the campaign's script {path} is missing; evaluate() will need it back "
@@ -418,18 +646,40 @@ def _load_script(path: str, parameters: pd.DataFrame):
     return Script.from_saved(path, parameters)
 
 
+# ------------------------------------------------------------------ equations
 def _load_equations(path: Path, names: list[str]) -> dict:
+    """Halls of fame from ``equations.csv``; a rejected equation is dropped with a warning."""
     if not path.is_file():
         return {}
-    from .discovery import HallOfFame
+    from .discovery import Equation, HallOfFame
+    from .discovery.equations import COLUMNS
 
     try:
-        frame = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        frame = pd.read_csv(path, dtype={"response": str, "equation": str}, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as err:
         raise ValueError(f"{path} is not a readable CSV file ({err}).") from None
-    if "response" not in frame.columns:
-        raise ValueError(f"{path} has no 'response' column; the folder is corrupted.")
-    return {
-        str(name): HallOfFame.from_frame(group.drop(columns="response").reset_index(drop=True), names)
-        for name, group in frame.groupby("response", sort=False)
-    }
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        header = next(csv.reader(handle), [])
+    duplicated = sorted({h for h in header if header.count(h) > 1})
+    required = ["response", *COLUMNS]
+    missing = [c for c in required if c not in frame.columns]
+    unknown = [c for c in frame.columns if c not in required]
+    if missing or unknown or duplicated:
+        raise ValueError(f"{path} must have the columns {required}, once each; "
+                         + (f"missing {missing}. " if missing else "")
+                         + (f"unknown {unknown}. " if unknown else "")
+                         + (f"duplicated {duplicated}." if duplicated else ""))
+    halls: dict[str, list] = {}
+    for i, row in frame.iterrows():
+        line = i + 2
+        try:
+            numbers = {key: float(row[key]) if str(row[key]).strip() else float("nan")
+                       for key in ("complexity", "loss", "score")}
+            complexity = int(numbers["complexity"]) if np.isfinite(numbers["complexity"]) else None
+            equation = Equation(str(row["equation"]), names, loss=numbers["loss"],
+                                score=numbers["score"], complexity=complexity)
+        except (ValueError, TypeError, OverflowError) as err:
+            warnings.warn(f"{path}, line {line}: equation dropped: {err}", RuntimeWarning, stacklevel=4)
+            continue
+        halls.setdefault(str(row["response"]), []).append(equation)
+    return {name: HallOfFame(equations, names) for name, equations in halls.items()}

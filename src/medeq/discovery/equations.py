@@ -78,7 +78,11 @@ class Equation:
         if isinstance(expression, str):
             expression = parse(expression, self.parameter_names)
         else:
-            expression = sp.sympify(expression)
+            if isinstance(expression, (int, float)) and not isinstance(expression, bool):
+                expression = sp.Float(expression) if isinstance(expression, float) else sp.Integer(expression)
+            if not isinstance(expression, sp.Expr):
+                raise TypeError(f"an equation must be a sympy expression or a string; got "
+                                f"{type(expression).__name__}.")
             known = set(self.parameter_names)
             unknown = sorted(str(s) for s in expression.free_symbols if str(s) not in known)
             if unknown:

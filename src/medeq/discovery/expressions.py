@@ -10,25 +10,13 @@ operator tree for the ``constraints`` / ``nested_constraints`` checks.
 
 from __future__ import annotations
 
-import io
-import keyword
-import tokenize
 from collections.abc import Iterator, Sequence
 
 import numpy as np
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
-#: Functions the parser knows, by the names the printer writes.
-FUNCTIONS: dict[str, object] = {
-    "sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "exp": sp.exp, "log": sp.log,
-    "sqrt": sp.sqrt, "Abs": sp.Abs, "abs": sp.Abs, "tanh": sp.tanh, "sinh": sp.sinh,
-    "cosh": sp.cosh, "asin": sp.asin, "acos": sp.acos, "atan": sp.atan,
-    "cbrt": sp.cbrt, "floor": sp.floor, "ceiling": sp.ceiling, "ceil": sp.ceiling,
-    "Min": sp.Min, "Max": sp.Max, "log1p": lambda a: sp.log(1 + a),
-    "square": lambda a: a**2, "cube": lambda a: a**3, "neg": lambda a: -a,
-}
-
+from .parsing import FUNCTIONS, parse  # noqa: F401 - the parser of printed equations
 
 #: Significant digits written for a float constant (equations are kept in
 #: exactly this written form, so text and expression always agree).
@@ -71,62 +59,6 @@ def to_string(expr: sp.Expr, names: Sequence[str]) -> str:
 def symbols_for(names: Sequence[str]) -> list[sp.Symbol]:
     """Plain sympy symbols named after the parameters (no assumptions)."""
     return [sp.Symbol(str(name)) for name in names]
-
-
-def parse(text: str, names: Sequence[str]) -> sp.Expr:
-    """Parse an equation written in parameter names into a sympy expression.
-
-    Every parameter name becomes a plain :class:`sympy.Symbol`, whatever it
-    is (``lambda``, ``E``, ``S``, ``pi``, ...); ``^`` means power.
-
-    Raises
-    ------
-    ValueError
-        If the text is not a valid expression of the parameters.
-    """
-    from sympy.parsing.sympy_parser import parse_expr, standard_transformations
-
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError(f"an equation must be a non-empty string, got {text!r}.")
-    names = [str(n) for n in names]
-    local: dict[str, object] = {"pi": sp.pi, "E": sp.E, "I": sp.I, "oo": sp.oo, "nan": sp.nan}
-    local.update(FUNCTIONS)
-    aliases = {name: f"_medeq_p{i}" for i, name in enumerate(names)}
-    for name, alias in aliases.items():
-        local[alias] = sp.Symbol(name)
-    source = text.replace("^", "**")
-    # Names that are not Python identifiers are replaced verbatim, longest first.
-    for name in sorted((n for n in names if not n.isidentifier()), key=len, reverse=True):
-        source = source.replace(name, f" {aliases[name]} ")
-    try:
-        source = _rename_identifiers(source, aliases)
-        expr = parse_expr(source, local_dict=local, transformations=standard_transformations,
-                          evaluate=True)
-    except (SyntaxError, TypeError, tokenize.TokenError, AttributeError, ValueError) as err:
-        raise ValueError(f"could not parse the equation {text!r}: {err}") from None
-    if not isinstance(expr, sp.Expr):
-        raise ValueError(f"the equation {text!r} is not a numeric expression.")
-    unknown = sorted(str(s) for s in expr.free_symbols if str(s) not in set(names))
-    if unknown:
-        raise ValueError(
-            f"the equation {text!r} uses {unknown}, which are not parameters; "
-            f"the parameters are {names}."
-        )
-    return expr
-
-
-def _rename_identifiers(source: str, aliases: dict[str, str]) -> str:
-    """Replace identifier tokens that are parameter names by safe aliases."""
-    tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
-    out = []
-    for i, tok in enumerate(tokens):
-        nxt = tokens[i + 1].string if i + 1 < len(tokens) else ""
-        if tok.type == tokenize.NAME and tok.string in aliases and nxt != "(":
-            tok = tok._replace(string=aliases[tok.string])
-        elif tok.type == tokenize.NAME and keyword.iskeyword(tok.string) and tok.string not in ("and", "or", "not"):
-            raise SyntaxError(f"{tok.string!r} is not a parameter name")
-        out.append(tok)
-    return tokenize.untokenize(out)
 
 
 # --------------------------------------------------------------- operator tree
