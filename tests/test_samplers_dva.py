@@ -189,3 +189,93 @@ def test_large_campaigns_condition_on_a_spread_subset(parameters, monkeypatch):
     med.augment(-5 + 15 * points[:120], [bumpy(p) for p in -5 + 15 * points[:120]])
     new = unit(med, med.sample(6))
     assert np.all((new >= 0) & (new <= 1)) and pdist(new).min() > 0.02
+
+
+# ------------------------------------------------------- hedging (issue 16)
+def weak_input_campaign(results: int, seed: int = 0):
+    """Five inputs; x0 matters a lot, x3 a little, x4 not at all."""
+    parameters = medeq.create_parameters([f"x{i}" for i in range(5)], [0.0] * 5, [1.0] * 5)
+    x = medeq.LatinSampler(5, seed=seed).sample(results)
+    y = np.sin(4 * x[:, 0]) + 0.3 * x[:, 1] + 0.05 * x[:, 3] ** 2
+    med = medeq.MED(parameters, seed=seed, verbose=0)
+    med.augment(x, y)
+    return med
+
+
+def test_length_scale_uncertainty_shrinks_with_results():
+    few, many = weak_input_campaign(12).gp[0], weak_input_campaign(120).gp[0]
+    sd_few = np.sqrt(np.diag(few.hyperparameter_covariance())[1:-1])
+    sd_many = np.sqrt(np.diag(many.hyperparameter_covariance())[1:-1])
+    assert np.all(np.isfinite(sd_few)) and np.all(sd_few > 0)
+    # the well-determined input (x0) is pinned down far better with more results
+    assert sd_many[0] < 0.5 * sd_few[0]
+    assert np.median(sd_many) < np.median(sd_few)
+
+
+def test_hedge_members_early_only(monkeypatch):
+    from medeq import samplers
+
+    med = weak_input_campaign(12)
+    reference = samplers.candidate_pool(64, 5, np.random.default_rng(0))
+    hedged = medeq.DVASampler(5, seed=0, hedge=4)
+    members = hedged.design_members(med, 17, reference, np.random.default_rng(0))
+    assert len(members) == 5 and sum(share for *_, share in members) == pytest.approx(1.0)
+    fitted = members[0][0].length_scale
+    drawn = np.array([m[0].length_scale for m in members[1:]])
+    assert not np.allclose(drawn, fitted)
+    # antithetic pairs around the fit in log space (before the floor)
+    floor = 17 ** (-1 / 5)
+    both = (drawn[0] > floor) & (drawn[1] > floor) & (fitted > floor)
+    np.testing.assert_allclose(np.log(drawn[0][both]) + np.log(drawn[1][both]),
+                               2 * np.log(fitted[both]), rtol=1e-6, atol=1e-6)
+    assert len(medeq.DVASampler(5, seed=0, hedge=0).design_members(
+        med, 17, reference, np.random.default_rng(0))) == 1
+    explore = medeq.DVASampler(5, seed=0, hedge=0, explore=0.5)
+    members = explore.design_members(med, 17, reference, np.random.default_rng(0))
+    loo = np.mean(med.gp[0].loo_residuals() ** 2)
+    assert len(members) == 2 and members[1][3] == pytest.approx(min(1.0, 0.5 * loo))
+    assert np.ptp(members[1][0].length_scale) == 0  # isotropic
+    monkeypatch.setattr(samplers, "HEDGE_RESULTS", 10)
+    assert len(hedged.design_members(med, 17, reference, np.random.default_rng(0))) == 1
+
+
+def test_loo_residuals_match_refitting_without_the_point():
+    from medeq.surrogate import GaussianProcessSurrogate
+
+    x = np.random.default_rng(3).random((15, 2))
+    y = np.sin(3 * x[:, 0]) + x[:, 1]
+    gp = GaussianProcessSurrogate(seed=0).fit(x, y)
+    loo = gp.loo_residuals()
+    z = (y - gp.mean_) / gp.scale_
+    for i in (0, 7):
+        rest = np.delete(np.arange(15), i)
+        gp._condition(x[rest], z[rest], np.full(14, 1e-8))
+        mean = gp.predict(x[i : i + 1], return_std=False)[0]
+        assert (y[i] - mean) / gp.scale_ == pytest.approx(loo[i], rel=1e-3, abs=1e-6)
+        gp._condition(x, z, np.full(15, 1e-8))
+
+
+def test_hedged_batch_explores_an_input_the_fit_calls_unimportant():
+    # With 12 results the fit calls x3/x4 unimportant; the hedged design
+    # still spreads the next batch along them.
+    med = weak_input_campaign(12, seed=1)
+    assert med.gp[0].length_scales[4] > 3 * med.gp[0].length_scales[0]
+    spreads = {}
+    for hedge in (0, 4):
+        med.sampler = medeq.DVASampler(5, seed=1, hedge=hedge)
+        batch = unit(med, med.sampler.sample(10, med))
+        known = unit(med, med.evaluated)
+        # coverage of the weak inputs: distance to the nearest point in (x3, x4)
+        spreads[hedge] = cdist(batch[:, 3:], np.vstack([known, batch])[:, 3:]).copy()
+        np.fill_diagonal(spreads[hedge][:, len(known):], np.inf)
+        spreads[hedge] = spreads[hedge].min(axis=1).mean()
+    assert spreads[4] > spreads[0]
+
+
+def test_hedge_settings_validated():
+    sampler = medeq.DVASampler(3, seed=1, hedge=2, explore=0.25)
+    assert medeq.DVASampler(3, seed=1, **sampler.settings()).settings() == sampler.settings()
+    with pytest.raises(ValueError, match="hedge"):
+        medeq.DVASampler(2, hedge=-1)
+    with pytest.raises(ValueError, match="explore"):
+        medeq.DVASampler(2, explore=-0.1)

@@ -281,6 +281,8 @@ class GaussianProcessSurrogate:
         restarts = default_restarts(len(y)) if self.restarts is None else int(self.restarts)
         theta = fit_hyperparameters(x[fit_rows], z[fit_rows], alpha[fit_rows], restarts, rng)
         self.kernel_ = kernel_from_theta(theta)
+        self.theta_ = theta
+        self._fit_set = (x[fit_rows], z[fit_rows], alpha[fit_rows])
         rows = _subset(len(y), self.max_exact, rng)
         self._condition(x[rows], z[rows], alpha[rows])
         self.n_train = len(y)
@@ -415,6 +417,46 @@ class GaussianProcessSurrogate:
             out[start : start + len(part)] = (
                 part * weights.sum(axis=1)[:, None] - weights @ self.x_train_) / lengths**2
         return out
+
+    @single_threaded
+    def loo_residuals(self) -> np.ndarray:
+        """Leave-one-out prediction errors of the conditioning results, in
+        standardised units (closed form, ``alpha_i / [K^-1]_ii``, with the
+        fitted hyperparameters; ``O(n^3)``)."""
+        self._check_fitted()
+        inverse_diag = np.einsum(
+            "ij,ij->j", *[solve_triangular(self.L_, np.eye(len(self.L_)), lower=True,
+                                           check_finite=False)] * 2
+        )
+        return self.alpha_ / inverse_diag
+
+    @single_threaded
+    def hyperparameter_covariance(self, step: float = 1e-4) -> np.ndarray:
+        """Laplace approximation of the hyperparameters' posterior: the
+        covariance of ``theta = [log s^2, log l_1..l_d, log noise]``.
+
+        The inverse of the Hessian of :func:`negative_log_posterior` at the
+        fitted ``theta``, by finite differences of its gradient on the
+        results the hyperparameters were fitted on (``d + 2`` gradient
+        evaluations). Large where the data leave a hyperparameter poorly
+        determined - a few results in many dimensions - and shrinking as
+        results accumulate; the weak priors keep it finite.
+        """
+        self._check_fitted()
+        x, z, alpha = self._fit_set
+        theta = self.theta_
+        _, base = negative_log_posterior(theta, x, z, alpha)
+        hessian = np.empty((len(theta), len(theta)))
+        for i in range(len(theta)):
+            shifted = theta.copy()
+            shifted[i] += step
+            hessian[i] = (negative_log_posterior(shifted, x, z, alpha)[1] - base) / step
+        hessian = 0.5 * (hessian + hessian.T)
+        # A saddle or flat direction (e.g. a parameter at a bound) falls back
+        # on the prior's curvature (LENGTH_PRIOR) there.
+        values, vectors = np.linalg.eigh(hessian)
+        values = np.maximum(values, 1.0 / LENGTH_PRIOR[1] ** 2)
+        return (vectors / values) @ vectors.T
 
     def _check_fitted(self) -> None:
         if self.kernel_ is None:
