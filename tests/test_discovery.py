@@ -169,6 +169,9 @@ def test_med_discover_stores_saves_and_loads_equations(tmp_path):
     loaded = medeq.MED.load(tmp_path / "campaign")
     assert [e.sympy for e in loaded.sr["response"]] == [e.sympy for e in hof]
     assert loaded.sr["response"].frame[["complexity", "equation"]].equals(hof.frame[["complexity", "equation"]])
+    # the noise-floor flags survive the folder, so the reloaded best is the same equation
+    assert [e.at_floor for e in loaded.sr["response"]] == [e.at_floor for e in hof]
+    assert str(loaded.sr["response"].best) == str(hof.best)
 
 
 def test_several_responses_need_a_choice():

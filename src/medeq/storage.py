@@ -40,7 +40,7 @@ import pandas as pd
 from . import __version__
 from .fileio import atomic_write, dump_toml, read_toml, read_toml_record
 from .lock import CampaignChanged, CampaignLocked, writer_lock
-from .parameters import bounds
+from .parameters import bounds, validate_parameters
 from .record import ORIGINS, CampaignRecord, Epoch, variance_columns
 from .responses import check_parameter_names, default_names
 from .samplers import BUILTIN_SAMPLERS, DVASampler
@@ -425,8 +425,6 @@ def _check_table(table: dict, field: str, path: Path, types: dict) -> None:
 
 
 def _parameters_from(setup: dict, path: Path) -> pd.DataFrame:
-    from .parameters import validate_parameters
-
     try:
         frame = pd.DataFrame(setup["parameters"]).set_index("name")
         frame.index.name = None
@@ -652,7 +650,7 @@ def _load_equations(path: Path, names: list[str]) -> dict:
     if not path.is_file():
         return {}
     from .discovery import Equation, HallOfFame
-    from .discovery.equations import COLUMNS
+    from .discovery.equations import COLUMNS, FLOOR_COLUMN, read_flag
 
     try:
         frame = pd.read_csv(path, dtype={"response": str, "equation": str}, keep_default_na=False)
@@ -663,9 +661,10 @@ def _load_equations(path: Path, names: list[str]) -> dict:
     duplicated = sorted({h for h in header if header.count(h) > 1})
     required = ["response", *COLUMNS]
     missing = [c for c in required if c not in frame.columns]
-    unknown = [c for c in frame.columns if c not in required]
+    unknown = [c for c in frame.columns if c not in (*required, FLOOR_COLUMN)]
     if missing or unknown or duplicated:
-        raise ValueError(f"{path} must have the columns {required}, once each; "
+        raise ValueError(f"{path} must have the columns {required} (and optionally "
+                         f"{FLOOR_COLUMN!r}), once each; "
                          + (f"missing {missing}. " if missing else "")
                          + (f"unknown {unknown}. " if unknown else "")
                          + (f"duplicated {duplicated}." if duplicated else ""))
@@ -676,8 +675,9 @@ def _load_equations(path: Path, names: list[str]) -> dict:
             numbers = {key: float(row[key]) if str(row[key]).strip() else float("nan")
                        for key in ("complexity", "loss", "score")}
             complexity = int(numbers["complexity"]) if np.isfinite(numbers["complexity"]) else None
+            at_floor = read_flag(row[FLOOR_COLUMN]) if FLOOR_COLUMN in frame.columns else None
             equation = Equation(str(row["equation"]), names, loss=numbers["loss"],
-                                score=numbers["score"], complexity=complexity)
+                                score=numbers["score"], complexity=complexity, at_floor=at_floor)
         except (ValueError, TypeError, OverflowError) as err:
             warnings.warn(f"{path}, line {line}: equation dropped: {err}", RuntimeWarning, stacklevel=4)
             continue

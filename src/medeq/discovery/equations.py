@@ -207,7 +207,7 @@ class HallOfFame(list):
         equations = [
             Equation(str(row["equation"]), parameter_names, loss=row["loss"],
                      score=row["score"], complexity=int(row["complexity"]),
-                     at_floor=None if floor is None else _flag(floor[i]))
+                     at_floor=None if floor is None else read_flag(floor[i]))
             for i, row in frame.iterrows()
         ]
         return cls(equations, parameter_names)
@@ -239,7 +239,7 @@ class HallOfFame(list):
         return str(self)
 
 
-def _flag(value) -> bool | None:
+def read_flag(value) -> bool | None:
     """A boolean read from a table (``True``/``False``, 1/0 or their text)."""
     if isinstance(value, str):
         text = value.strip().lower()

@@ -39,6 +39,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..surrogate import NOISE_BOUNDS, GaussianProcessSurrogate
+
 #: Significance level of the "at the floor" test (false rejections of the true law).
 LEVEL = 0.01
 #: Significance level of one simplification step (one constant fixed or dropped).
@@ -111,8 +113,6 @@ class NoiseFloor:
 def estimate_noise_variance(X: np.ndarray, y: np.ndarray, seed: int | None = None) -> float:
     """Noise variance of ``y`` (response units squared) from a Gaussian process
     fitted to ``(X, y)`` (inputs scaled to the unit cube)."""
-    from ..surrogate import GaussianProcessSurrogate
-
     X = np.asarray(X, dtype=float)
     low, high = X.min(axis=0), X.max(axis=0)
     span = np.where(high > low, high - low, 1.0)
@@ -124,8 +124,6 @@ def surrogate_noise(model) -> float:
     """Noise variance a fitted :class:`~medeq.surrogate.GaussianProcessSurrogate`
     found (response units squared); 0 when its noise level sits at the lower
     bound, i.e. it found no noise (exact data)."""
-    from ..surrogate import NOISE_BOUNDS
-
     if model.noise_level <= AT_BOUND * NOISE_BOUNDS[0]:
         return 0.0
     return float(model.noise_variance)
@@ -140,8 +138,6 @@ def denoising_error(X: np.ndarray, y: np.ndarray, seed: int | None = None, folds
     surrogate's mean helps when the second term is below the noise, i.e.
     when this error is below twice the noise variance.
     """
-    from ..surrogate import GaussianProcessSurrogate
-
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
     low, high = X.min(axis=0), X.max(axis=0)
