@@ -86,7 +86,7 @@ SELF_CONTAINED = ("branin", "ishigami", "friedman", "borehole", "otl_circuit")
 
 
 def write_script(folder: Path, name: str, median: float, sigma: float) -> Path:
-    function, bounds = FUNCTIONS[name]
+    function, bounds, _ = FUNCTIONS[name]
     lower, upper = np.array(bounds, float).T
     path = folder / f"{name}_sleepy.py"
     path.write_text(SCRIPT.format(
@@ -140,7 +140,7 @@ def script_run(script: Path, folder: Path, kind: str, workers: int, budget: int,
 
 def batch_design(name: str, workers: int, budget: int, seed: int) -> np.ndarray:
     """Batch mode's design: batches of the default size for ``workers`` (in-process f)."""
-    function, bounds = FUNCTIONS[name]
+    function, bounds, _ = FUNCTIONS[name]
     parameters = make_parameters(bounds)
     med = medeq.MED(parameters, seed=seed, verbose=0)
     size = workers * int(np.ceil(max(len(parameters), 2) / workers))
@@ -150,7 +150,7 @@ def batch_design(name: str, workers: int, budget: int, seed: int) -> np.ndarray:
 
 
 def score(name: str, unit: np.ndarray, test_unit, test_y) -> float:
-    function, bounds = FUNCTIONS[name]
+    function, bounds, _ = FUNCTIONS[name]
     y = function(from_unit(unit, make_parameters(bounds)))
     return reference_nrmse(unit, y, test_unit, test_y)
 
@@ -209,7 +209,7 @@ def simulated(names, seeds, workers: int, budget: int, median: float, sigma: flo
     print(f"{'function':>12} {'seed':>4} {'async':>8} {'batch':>8} {'ratio':>6}")
     ratios = {}
     for name in names:
-        function, bounds = FUNCTIONS[name]
+        function, bounds, _ = FUNCTIONS[name]
         parameters = make_parameters(bounds)
         n = budget or 10 * len(bounds)
         rng = np.random.default_rng(12345)
@@ -242,7 +242,7 @@ class SingleRow:
 
 def pick_timings(workers: int, n: int = 500, d: int = 6, repeats: int = 7) -> dict:
     """Seconds to pick one sample with ``workers - 1`` in flight, and to condition on a result."""
-    function, bounds = FUNCTIONS["hartmann6"]
+    function, bounds, _ = FUNCTIONS["hartmann6"]
     parameters = make_parameters(bounds)
     med = medeq.MED(parameters, seed=0, verbose=0)
     rng = np.random.default_rng(0)
