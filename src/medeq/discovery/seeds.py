@@ -207,7 +207,17 @@ def _exact_rational(X, y, transforms, symbols, ops: set[str], fitness: Fitness,
     degrees before the least-squares fits, so that on exact data an exact
     rational function of high degree is not hidden by lower-degree
     approximations within the numerical floor. On noisy data no system has
-    a null vector and the pass costs a few milliseconds."""
+    a null vector and the pass costs a few milliseconds per system (singular
+    values only, on one BLAS thread: small SVDs on several threads of a
+    loaded machine are several times slower)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _first_exact(X, y, transforms, symbols, ops, fitness, deadline)
+
+
+def _first_exact(X, y, transforms, symbols, ops, fitness, deadline) -> sp.Expr | None:
+    """The loop of :func:`_exact_rational`."""
     for numerator, denominator in degree_pairs(X.shape[1]):
         if denominator and "/" not in ops:
             continue
@@ -307,6 +317,10 @@ def _solve(X, t, symbols, numerator: int, denominator: int, accept=None,
     norms = np.linalg.norm(M, axis=0)
     if np.any(norms == 0) or not np.all(np.isfinite(M)):
         return None
+    if exact:  # singular values first: most systems have no exact solution
+        singular = np.linalg.svd(M / norms, compute_uv=False)
+        if singular[-1] > NULL * singular[0]:
+            return None  # no exact solution at these degrees
     _, singular, vt = np.linalg.svd(M / norms, full_matrices=False)
     if len(singular) > 1 and singular[-2] < UNIQUE * singular[-1] and singular[-1] < NULL * singular[0]:
         return None  # an exact solution, but not a unique one: the degrees are too high
