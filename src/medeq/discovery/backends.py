@@ -62,7 +62,9 @@ class SearchSettings:
     #: mean squared error on the data the backend was given) pairs, returns
     #: the complexity of the simplest equation at the noise floor (``None``:
     #: none is); the search may end once that stops getting simpler (see
-    #: ``discover_arrays``).
+    #: ``discover_arrays``). Called with an empty front before the search, it
+    #: returns the complexity of an equation already known exactly (``None``:
+    #: none is), which the search's first check may confirm.
     stop: Callable[[Sequence[tuple[sympy.Expr, float]]], int | None] | None = None
 
 

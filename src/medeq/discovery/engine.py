@@ -192,7 +192,7 @@ def discover_arrays(
     scaled = [sp.Dummy(f"z{i}") for i in used]
 
     candidates = [sp.Float(float(np.mean(y)))]
-    at_floor, seeded_at_floor = False, []
+    at_floor, seeded_at_floor, seeded_exact = False, [], []
     if linear_seeds:
         limit = SEED_SECONDS if settings.timeout is None else max(SEED_SECONDS, 0.15 * settings.timeout)
         seeded = seeds.candidates(X[:, used], y, [symbols[i] for i in used], operators, limit,
@@ -201,6 +201,7 @@ def discover_arrays(
         fits = [(fitness.loss(e), len(e.atoms(sp.Float))) for e in seeded]
         seed_floor = floor.consistent(fits)  # an exact seed shows up the approximate ones
         seeded_at_floor = [e for e, (loss, k) in zip(seeded, fits) if seed_floor.reached(loss, k)]
+        seeded_exact = [e for e, (loss, _) in zip(seeded, fits) if loss <= fitness.floor]
         at_floor = bool(seeded_at_floor)
     search_settings = settings
     if settings.timeout is not None:
@@ -209,9 +210,15 @@ def discover_arrays(
         search_settings = replace(settings, timeout=max(1.0, share * settings.timeout - elapsed))
     if early_stop:
         seed_size = min((complexity(e) for e in seeded_at_floor), default=None)
+        # Exact seeds (numerically exact fits) are known before the search:
+        # its first check may confirm them (one round, not two).
+        exact_size = min((complexity(e) for e in seeded_exact), default=None)
 
         def reached(front: Sequence[tuple[sp.Expr, float]]) -> int | None:
-            """Complexity of the simplest equation at the floor (None: none is)."""
+            """Complexity of the simplest equation at the floor (None: none is);
+            asked with an empty front before the search, that of an exact seed."""
+            if not front:
+                return exact_size
             fits = [(mse * scale_y**2, len(expr.atoms(sp.Float))) for expr, mse in front]
             current = floor.consistent(fits)  # no noisier than the best fit says
             sizes = [complexity(expr) for (expr, _), (loss, k) in zip(front, fits) if current.reached(loss, k)]

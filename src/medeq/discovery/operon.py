@@ -24,7 +24,8 @@ How ``discover``'s arguments map onto Operon
   exact fit was found (normalised MSE below ``stop_nmse``, default 1e-11),
   or - early stop - the engine's ``stop`` test found an equation at the
   noise floor and the next ``STOP_CHECKS - 1`` checks found nothing simpler
-  at the floor.
+  at the floor (an equation known exactly before the search, an exact
+  linear-algebra seed, counts as found: the first check may confirm it).
   Without a budget a single run is made unless ``restarts`` says otherwise.
 - ``parsimony``, ``constraints``, ``nested_constraints``: applied to the
   candidate equations by the engine (:mod:`medeq.discovery.engine`).
@@ -176,6 +177,9 @@ class OperonBackend(Backend):
         found: dict[str, sp.Expr] = {}
         bar = _progress_bar(settings)
         runs, best, reached, simplest = 0, math.inf, 0, None
+        if settings.stop is not None:
+            simplest = settings.stop([])  # an equation known exactly before the search
+            reached = 0 if simplest is None else 1
         while runs < restarts and best >= control["stop_nmse"] and reached < STOP_CHECKS:
             runs += 1
             regressor, generations, run_best, stale = None, 0, math.inf, 0

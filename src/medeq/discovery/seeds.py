@@ -153,6 +153,9 @@ def rational_functions(
     if ({"sqrt", "^"} & ops) and (np.all(y >= -spread) or np.all(y <= spread)):
         transforms.append(("square", y**2))
     start = time.monotonic()
+    exact = _exact_rational(X, y, transforms, symbols, ops, fitness, start + time_limit)
+    if exact is not None:
+        return [exact]  # exact: approximations of lower degrees add nothing
     found: list[sp.Expr] = []
     for numerator, denominator in degree_pairs(X.shape[1]):  # both transforms, fewest unknowns first
         if denominator and "/" not in ops:
@@ -193,6 +196,43 @@ def rational_functions(
                 if loss <= fitness.floor:
                     return found  # exact: higher degrees or other transforms add nothing
     return found
+
+
+def _exact_rational(X, y, transforms, symbols, ops: set[str], fitness: Fitness,
+                    deadline: float) -> sp.Expr | None:
+    """The first ``t(y) = P/Q`` (in the order of :func:`degree_pairs`, both
+    transforms) whose linearised system has an exact, unique solution (a
+    null singular vector), if that solution is exact on ``y`` too, else
+    ``None``. One SVD per pair and no least squares: a quick pass over all
+    degrees before the least-squares fits, so that on exact data an exact
+    rational function of high degree is not hidden by lower-degree
+    approximations within the numerical floor. On noisy data no system has
+    a null vector and the pass costs a few milliseconds per system (singular
+    values only, on one BLAS thread: small SVDs on several threads of a
+    loaded machine are several times slower)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _first_exact(X, y, transforms, symbols, ops, fitness, deadline)
+
+
+def _first_exact(X, y, transforms, symbols, ops, fitness, deadline) -> sp.Expr | None:
+    """The loop of :func:`_exact_rational`."""
+    for numerator, denominator in degree_pairs(X.shape[1]):
+        if denominator and "/" not in ops:
+            continue
+        for name, target in transforms:
+            if time.monotonic() > deadline:
+                return None
+            expr = _solve(X, target, symbols, numerator, denominator, exact=True)
+            if expr is None:
+                continue
+            if name == "square":
+                expr = sp.sqrt(expr) if np.mean(y) >= 0 else -sp.sqrt(expr)
+            if fitness.loss(expr) <= fitness.floor:
+                logger.info("exact rational %s fit of degrees (%d, %d): %s", name, numerator, denominator, expr)
+                return expr
+    return None
 
 
 def _backward_elimination(X, y, target, symbols, degree: int, name: str, fitness: Fitness) -> sp.Expr | None:
@@ -251,10 +291,12 @@ def _monomials(P: int, degree: int) -> list[tuple[int, ...]]:
     return out
 
 
-def _solve(X, t, symbols, numerator: int, denominator: int, accept=None) -> sp.Expr | None:
+def _solve(X, t, symbols, numerator: int, denominator: int, accept=None,
+           exact: bool = False) -> sp.Expr | None:
     """The linearised least-squares ``t = P/Q`` of the given degrees, or
     ``None`` (no unique solution, or ``accept(values of P/Q)`` is False:
-    checked before the expression is built, which is the costly part)."""
+    checked before the expression is built, which is the costly part;
+    ``exact``: only an exact solution of the linearised system)."""
     P = X.shape[1]
     top, bottom = _monomials(P, numerator), _monomials(P, denominator)
     unknowns = len(top) + len(bottom)
@@ -275,9 +317,15 @@ def _solve(X, t, symbols, numerator: int, denominator: int, accept=None) -> sp.E
     norms = np.linalg.norm(M, axis=0)
     if np.any(norms == 0) or not np.all(np.isfinite(M)):
         return None
+    if exact:  # singular values first: most systems have no exact solution
+        singular = np.linalg.svd(M / norms, compute_uv=False)
+        if singular[-1] > NULL * singular[0]:
+            return None  # no exact solution at these degrees
     _, singular, vt = np.linalg.svd(M / norms, full_matrices=False)
     if len(singular) > 1 and singular[-2] < UNIQUE * singular[-1] and singular[-1] < NULL * singular[0]:
         return None  # an exact solution, but not a unique one: the degrees are too high
+    if exact and singular[-1] > NULL * singular[0]:
+        return None  # no exact solution at these degrees
     w = vt[-1] / norms
     bottom_columns = basis(bottom)
     for _ in range(REWEIGHTS if len(bottom) > 1 and singular[-1] > NULL * singular[0] else 0):
