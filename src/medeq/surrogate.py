@@ -77,6 +77,18 @@ NOISE_PRIOR = (1e-2, 2.0)
 PREDICT_CHUNK = 2048
 
 
+def matern52_radius(a: np.ndarray, b: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """``sqrt(5) |a_i - b_j| / l``: the scaled distance of the ARD Matern-5/2 kernel."""
+    return np.sqrt(5.0) * cdist(a / lengths, b / lengths)
+
+
+def matern52_slope(r: np.ndarray, decay: np.ndarray | None = None) -> np.ndarray:
+    """``(5/3) (1 + r) exp(-r)``: minus the kernel's derivative with respect to
+    ``|x - x'|^2 / l^2`` (unit signal), shared by the likelihood gradient and
+    the posterior mean's gradient. ``decay`` is ``exp(-r)`` when known."""
+    return (5.0 / 3.0) * (1.0 + r) * (np.exp(-r) if decay is None else decay)
+
+
 def single_threaded(function):
     """Run ``function`` with one BLAS thread.
 
@@ -139,7 +151,7 @@ def negative_log_posterior(theta, x, z, alpha) -> tuple[float, np.ndarray]:
     """
     n = len(z)
     signal, lengths, noise = np.exp(theta[0]), np.exp(theta[1:-1]), np.exp(theta[-1])
-    r = np.sqrt(5.0) * cdist(x / lengths, x / lengths)
+    r = matern52_radius(x, x, lengths)
     decay = np.exp(-r)
     k_signal = signal * (1.0 + r + r**2 / 3.0) * decay
     k = k_signal.copy()
@@ -157,7 +169,7 @@ def negative_log_posterior(theta, x, z, alpha) -> tuple[float, np.ndarray]:
     inner = np.outer(weights, weights) - inverse
     grad = np.empty_like(theta)
     grad[0] = -0.5 * np.sum(inner * k_signal)
-    shaped = inner * (signal * 5.0 / 3.0) * (1.0 + r) * decay
+    shaped = inner * signal * matern52_slope(r, decay)
     rows = shaped.sum(axis=1)
     for j in range(x.shape[1]):
         column = x[:, j]
@@ -406,14 +418,13 @@ class GaussianProcessSurrogate:
         self._check_fitted()
         x = np.asarray(x, float)
         lengths = np.broadcast_to(self.length_scales, (x.shape[1],))
-        scaled_train = self.x_train_ / lengths
         out = np.zeros_like(x)
         for start in range(0, len(x), PREDICT_CHUNK):
             part = x[start : start + PREDICT_CHUNK]
-            r5 = np.sqrt(5.0) * cdist(part / lengths, scaled_train)
+            r5 = matern52_radius(part, self.x_train_, lengths)
             # d/dx of s2 (1 + r5 + r5^2/3) exp(-r5), r5 = sqrt(5) |x - x'|/l, is
             # -s2 (5/3) (1 + r5) exp(-r5) (x - x') / l^2: two matrix products, no (m, n, d) tensor
-            weights = (-self.signal_variance * (5.0 / 3.0) * (1.0 + r5) * np.exp(-r5)) * self.alpha_
+            weights = (-self.signal_variance * matern52_slope(r5)) * self.alpha_
             out[start : start + len(part)] = (
                 part * weights.sum(axis=1)[:, None] - weights @ self.x_train_) / lengths**2
         return out
