@@ -113,8 +113,9 @@ def discover_campaign(
     noise_variance : float, optional
         The noise floor (response units squared). Default: the variances
         given with the results (``variances=``) where all are known, else the
-        noise level the response's surrogate fitted. (The dimensionless
-        search, whose target is rescaled, estimates its own floor.)
+        noise level the response's surrogate fitted. (With dimensional
+        analysis, the search of ``y / Y0`` gets it divided by ``Y0**2`` point
+        by point, and the equations are judged against it on ``y``.)
     dimensional_analysis : "auto", True or False
         Search ``y / Y0 = F(pi_1, ..., pi_k)`` over dimensionless groups
         (:mod:`medeq.discovery.units`): ``"auto"`` when every parameter and
@@ -179,7 +180,7 @@ def discover_campaign(
     if mode and not missing:
         hall_of_fame = dimensional.discover_dimensionless(
             X, y, parameter_names, units, response_unit, settings, response=name,
-            columns=columns, parsimony=parsimony, **engine_options,
+            columns=columns, parsimony=parsimony, noise_variance=floor, **engine_options,
         )
         if hall_of_fame is not None and (getattr(med, "verbose", 0) or 0) >= 1:
             print(hall_of_fame.dimensional_analysis.describe(name))

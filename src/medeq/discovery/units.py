@@ -50,10 +50,13 @@ import numpy as np
 import sympy as sp
 
 from ..parameters import si_factor, unit_dimensions
+from . import constraints as constraint_checks
 from .backends import SearchSettings
-from .engine import discover_arrays
+from .engine import CANDIDATE_SECONDS, discover_arrays
+from .engine import _noise_floor as noise_floor
 from .equations import HallOfFame, pareto_front
-from .expressions import make_function, parse, symbols_for, to_string
+from .expressions import complexity, make_function, parse, symbols_for, to_string
+from .noise import NoiseFloor
 from .polish import Fitness, polish
 
 logger = logging.getLogger(__name__)
@@ -64,6 +67,9 @@ MAX_SUBSETS = 20000
 #: Share of the time budget after which re-polishing in the original
 #: variables only rounds constants.
 POLISH_DEADLINE = 0.95
+#: The dimensionless search of ``y / Y0`` gets one noise variance per point
+#: (``sigma**2 / Y0_i**2``); ``False``: their mean.
+PER_POINT_FLOOR = True
 #: Largest square root (sympy operation count) :func:`unsquare_roots` factors.
 MAX_FACTOR_OPS = 40
 
@@ -301,6 +307,7 @@ def discover_dimensionless(
     response: str = "y",
     columns: Sequence[int] | None = None,
     parsimony: float = 0.0032,
+    noise_variance: float | np.ndarray | None = None,
     **engine_options,
 ) -> HallOfFame | None:
     """Discover ``y = Y0(x) F(pi(x))`` with dimensional analysis.
@@ -317,10 +324,14 @@ def discover_dimensionless(
         The response's name (for messages).
     columns : list[int], optional
         Only these inputs take part (feature selection).
+    noise_variance : float or (n,) array, optional
+        The noise floor of ``y`` in its own units squared, as for
+        :func:`~medeq.discovery.engine.discover_arrays` (``None``: estimated
+        here on ``(X, y)``).
     **engine_options
         Passed to :func:`~medeq.discovery.engine.discover_arrays`
         (``constraints``, ``nested_constraints``, ``backend``,
-        ``linear_seeds``).
+        ``linear_seeds``, ``early_stop``).
 
     Returns
     -------
@@ -329,12 +340,30 @@ def discover_dimensionless(
         :class:`DimensionalAnalysis` as ``.dimensional_analysis``; ``None``, with a
         warning saying why, when dimensional analysis does not apply (no
         product of inputs has the response's dimension, a unit with an
-        offset such as ``degC``, or data where the groups are not finite):
-        the caller then searches without it.
+        offset such as ``degC``, data where the groups are not finite, or no
+        equation written back in the original variables meets ``maxsize``,
+        the constraints and the operators): the caller then searches
+        without it.
+
+    Notes
+    -----
+    Noise. The floor of ``y`` (given, or estimated once on the original
+    data) is the one every equation is finally judged against. Dividing by
+    ``Y0`` makes the noise of ``y / Y0`` differ from point to point (standard
+    deviation ``sigma / |Y0_i|``): the dimensionless search is given these
+    per-point variances (:data:`PER_POINT_FLOOR`). Its whole front
+    comes back; on noisy data every equation's constants are freed again
+    (the search snapped them against the rescaled, heteroscedastic target),
+    refitted by least squares on ``y`` itself in SI units (homoscedastic:
+    the right weights), snapped and selected against the original floor.
     """
     names = [str(n) for n in parameter_names]
     used = list(range(len(names))) if columns is None else [int(c) for c in columns]
     started = time.monotonic()
+    settings = settings or SearchSettings()
+    operators = list(settings.binary_operators) + list(settings.unary_operators)
+    limits, nested = constraint_checks.validate(engine_options.get("constraints"),
+                                                engine_options.get("nested_constraints"), operators)
     analysis = analyse([names[i] for i in used], [units[i] for i in used], response_unit)
     factors = [si_factor(units[i]) for i in used]
     y_factor = si_factor(response_unit)
@@ -353,40 +382,66 @@ def discover_dimensionless(
 
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
-    si = X[:, used] * np.asarray(factors)
+    # Everything below works in SI base units, where constants are dimensionless numbers.
+    si = X.copy()
+    si[:, used] = X[:, used] * np.asarray(factors)
+    y_si = y * y_factor
     with np.errstate(all="ignore"):
-        groups = np.column_stack([_power_product(si, e) for e in analysis.groups]) \
+        groups = np.column_stack([_power_product(si[:, used], e) for e in analysis.groups]) \
             if analysis.groups else np.empty((len(y), 0))
-        scale = _power_product(si, analysis.scale)
-        target = y * y_factor / scale
+        scale = _power_product(si[:, used], analysis.scale)
+        target = y_si / scale
     if not (np.all(np.isfinite(groups)) and np.all(np.isfinite(target))):
         return _not_applicable(
             "the dimensionless groups are not finite on the data (zero, or negative values "
             "under a fractional power)")
 
     symbols = symbols_for(names)
-    to_original = _back_substitution(analysis, [symbols[i] for i in used], factors, y_factor)
+    if noise_variance is not None and not isinstance(noise_variance, bool):
+        noise_variance = np.asarray(noise_variance, dtype=float) * y_factor**2
+        noise_variance = float(noise_variance) if noise_variance.ndim == 0 else noise_variance
+    floor = noise_floor(si, y_si, noise_variance, settings.seed)
+    Y0 = analysis.scale_expression()
     if analysis.groups:
         pi_names = [f"pi{j + 1}" for j in range(len(analysis.groups))]
-        reduced = discover_arrays(groups, target, pi_names, settings, parsimony=parsimony,
+        reduced = discover_arrays(groups, target, pi_names, settings, parsimony=0.0,
+                                  noise_variance=_reduced_variance(floor, noise_variance, scale),
                                   **engine_options)
+        logger.debug("dimensionless hall of fame:\n%s", reduced)
         pi_symbols = symbols_for(pi_names)
-        candidates = [e.sympy.xreplace(dict(zip(pi_symbols, to_original[0]))) * to_original[1]
-                      for e in reduced]
-    else:  # y / Y0 is a constant: its nicest value, found on the dimensionless data
-        constant, _ = polish(sp.Float(float(np.mean(target))), Fitness(groups, target, []))
-        candidates = [constant * to_original[1]]
+        reduced_forms = [_freed(e.sympy) if floor.noisy else e.sympy for e in reduced]
+        candidates = [f.xreplace(dict(zip(pi_symbols, analysis.group_expressions()))) * Y0
+                      for f in reduced_forms]
+    else:  # y / Y0 is a constant, fitted on y itself
+        candidates = [sp.Float(float(np.mean(target))) * Y0]
 
-    fitness = Fitness(X, y, symbols)
-    timeout = None if settings is None else settings.timeout
+    fitness = Fitness(si, y_si, symbols, floor)
+    timeout = settings.timeout
     deadline = None if timeout is None else started + POLISH_DEADLINE * timeout
-    polished = []
-    for expr in candidates:
+    allow_pi = "pi" not in names
+    original = Fitness(X, y, symbols)
+    to_user = _to_user_units([symbols[i] for i in used], factors, y_factor)
+    polished, dropped = [], 0
+    for expr in sorted(candidates, key=complexity):
+        tick = time.monotonic()
+        limit = tick + CANDIDATE_SECONDS
         expr = unsquare_roots(expr, fitness)
-        clean, _ = polish(expr, fitness, allow_pi="pi" not in names, deadline=deadline)
-        clean = parse(to_string(clean, names), names)
-        polished.append((clean, fitness.loss(clean)))
-    hall_of_fame = pareto_front(polished, names, parsimony=parsimony)
+        clean, _ = polish(expr, fitness, allow_pi=allow_pi,
+                          deadline=limit if deadline is None else min(deadline, limit))
+        clean = parse(to_string(to_user(clean), names), names)
+        if not _allowed(clean, settings.maxsize, limits, nested, operators):
+            dropped += 1
+            continue
+        polished.append((clean, original.loss(clean)))
+    if dropped:
+        logger.info("dimensional analysis: %d equation(s) written in the original variables "
+                    "break maxsize, the constraints or the operators: dropped", dropped)
+    if not polished:
+        return _not_applicable(
+            f"every equation written back in {list(analysis.names)} breaks maxsize="
+            f"{settings.maxsize}, the constraints or the chosen operators")
+    hall_of_fame = pareto_front(polished, names, parsimony=parsimony,
+                                noise=_rescaled(floor, y, 1.0 / y_factor**2))
     hall_of_fame.dimensional_analysis = analysis
     logger.info("dimensional analysis: %d equations in %.1f s", len(hall_of_fame),
                 time.monotonic() - started)
@@ -440,26 +495,64 @@ def _power_product(values: np.ndarray, exponents: Sequence[Fraction]) -> np.ndar
     return out
 
 
-def _back_substitution(analysis: DimensionalAnalysis, symbols, factors, y_factor):
-    """The groups and ``Y0 / y_factor`` as expressions of the original
-    variables in the user's units, the SI conversion factors included as
-    exact numbers (``mm`` -> ``1/1000``), so the constants found in the
-    dimensionless search stay exact (``6*pi``)."""
+def _to_user_units(symbols, factors, y_factor):
+    """The map from an equation in SI base units to the same equation in the
+    user's units: each input ``x`` becomes ``factor * x`` and the result is
+    divided by the response's factor, all exact numbers (``mm`` -> ``1/1000``),
+    so the dimensionless constants stay exact (``6*pi``)."""
 
     def exact(value: float) -> sp.Expr:
         return sp.Rational(Fraction(repr(float(value))).limit_denominator(10**15))
 
-    def part(exponents, divisor: float = 1.0) -> sp.Expr:
-        coefficient = sp.Integer(1) / exact(divisor)
-        monomial = sp.Integer(1)
-        for s, f, e in zip(symbols, factors, exponents):
-            if e:
-                power = sp.Rational(e.numerator, e.denominator)
-                coefficient *= exact(f) ** power
-                monomial *= s ** power
-        return monomial if coefficient == 1 else coefficient * monomial
+    inputs = {s: exact(f) * s for s, f in zip(symbols, factors) if f != 1}
+    divisor = exact(y_factor)
+    return lambda expr: expr.xreplace(inputs) / divisor
 
-    return [part(e) for e in analysis.groups], part(analysis.scale, y_factor)
+
+def _freed(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with its numbers (coefficients, additive constants, numbers
+    inside functions) turned into floats that a refit may change; exponents,
+    and the signs of terms, stay as they are."""
+    if expr.is_number:
+        return sp.Float(float(expr)) if expr.is_real else expr
+    if expr.is_Pow:
+        exponent = expr.exp if expr.exp.is_number else _freed(expr.exp)
+        return sp.Pow(_freed(expr.base), exponent)
+    if expr.is_Mul or expr.is_Add:
+        numbers = [a for a in expr.args if a.is_number]
+        others = [_freed(a) for a in expr.args if not a.is_number]
+        if not numbers:
+            return expr.func(*others)
+        number = expr.func(*numbers)
+        if expr.is_Mul and number in (1, -1):
+            return expr.func(number, *others)
+        return expr.func(_freed(number), *others)
+    if expr.args:
+        return expr.func(*[_freed(a) for a in expr.args])
+    return expr
+
+
+def _reduced_variance(floor: NoiseFloor, noise_variance, scale: np.ndarray):
+    """The noise floor handed to the dimensionless search of ``y / Y0``: the
+    noise variance of each point divided by ``Y0_i**2`` (:data:`PER_POINT_FLOOR`),
+    or their mean; 0 for exact data."""
+    if not floor.noisy:
+        return 0.0
+    variances = (noise_variance if isinstance(noise_variance, np.ndarray)
+                 else np.full(len(scale), floor.variance)) / scale**2
+    return variances if PER_POINT_FLOOR else float(np.mean(variances))
+
+
+def _rescaled(floor: NoiseFloor, y: np.ndarray, factor: float) -> NoiseFloor:
+    """``floor`` for the values ``y`` whose variance is ``factor`` times its own."""
+    return NoiseFloor.of(y, floor.variance * factor, dof=floor.dof)
+
+
+def _allowed(expr: sp.Expr, maxsize: int, limits, nested, operators) -> bool:
+    """Whether an equation written back in the original variables meets the
+    search's ``maxsize``, constraints and operators."""
+    return (complexity(expr) <= maxsize and constraint_checks.satisfies(expr, limits, nested)
+            and constraint_checks.expressible(expr, operators))
 
 
 def _dimension_text(unit: str) -> str:
