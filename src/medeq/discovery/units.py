@@ -296,6 +296,23 @@ def missing_units(names: Sequence[str], units: Sequence[str | None], response: s
     return missing
 
 
+def response_analyses(parameter_names: Sequence[str], units: Sequence[str | None],
+                      response_units: Mapping[str, str | None] | None,
+                      equations: Mapping | None = None) -> dict[str, DimensionalAnalysis]:
+    """The dimensional analysis of every response (for reports): the one its
+    hall of fame in ``equations`` was found with, else the one its declared
+    units give when every parameter and the response have units (the
+    analysis ``discover`` does by default); responses without one are left out."""
+    found = {}
+    for name, unit in (response_units or {}).items():
+        kept = getattr((equations or {}).get(name), "dimensional_analysis", None)
+        if kept is not None:
+            found[name] = kept
+        elif unit is not None and not missing_units(parameter_names, units, name, unit):
+            found[name] = analyse(parameter_names, units, unit)
+    return found
+
+
 def discover_dimensionless(
     X: np.ndarray,
     y: np.ndarray,
