@@ -69,7 +69,10 @@ MAX_SUBSETS = 20000
 POLISH_DEADLINE = 0.95
 #: The dimensionless search of ``y / Y0`` gets one noise variance per point
 #: (``sigma**2 / Y0_i**2``); ``False``: their mean.
-PER_POINT_FLOOR = True
+PER_POINT_FLOOR = False
+#: Sums whose largest float weight lies outside this range are rescaled
+#: (:func:`_well_scaled`) before they are refitted on noisy data.
+WELL_SCALED = (1e-3, 1e3)
 #: Largest square root (sympy operation count) :func:`unsquare_roots` factors.
 MAX_FACTOR_OPS = 40
 
@@ -426,7 +429,7 @@ def discover_dimensionless(
                                   **engine_options)
         logger.debug("dimensionless hall of fame:\n%s", reduced)
         pi_symbols = symbols_for(pi_names)
-        reduced_forms = [_freed(e.sympy) if floor.noisy else e.sympy for e in reduced]
+        reduced_forms = [_well_scaled(_freed(e.sympy)) if floor.noisy else e.sympy for e in reduced]
         candidates = [f.xreplace(dict(zip(pi_symbols, analysis.group_expressions()))) * Y0
                       for f in reduced_forms]
     else:  # y / Y0 is a constant, fitted on y itself
@@ -547,6 +550,33 @@ def _freed(expr: sp.Expr) -> sp.Expr:
     if expr.args:
         return expr.func(*[_freed(a) for a in expr.args])
     return expr
+
+
+def _well_scaled(expr: sp.Expr, factor_out: bool = True) -> sp.Expr:
+    """``expr`` with every sum of float-weighted terms in a product or a power
+    divided by its largest weight, the weight moved out as a factor
+    (``sqrt(3e36*a - 6e36*b)`` -> ``1.7e18*sqrt(a - 2*b)``): the redundant
+    scales of a rational or square-root fit become one constant, and the
+    others numbers of order one that polishing can refit and snap. Sums that
+    are a function's argument (``exp(a + b)``) stay as they are."""
+    if not expr.args or expr.is_number:
+        return expr
+    if expr.is_Pow:
+        return sp.Pow(_well_scaled(expr.base), expr.exp)
+    inside = not isinstance(expr, sp.Function)
+    rebuilt = expr.func(*[_well_scaled(a, inside) for a in expr.args])  # takes scaled sums' factors out
+    if not (factor_out and rebuilt.is_Add and rebuilt.atoms(sp.Float)):
+        return rebuilt
+    largest = max(abs(float(t.as_coeff_Mul()[0])) for t in rebuilt.args)
+    if not largest > 0 or WELL_SCALED[0] <= largest <= WELL_SCALED[1]:
+        return rebuilt
+    # unevaluated: the enclosing product or power takes the factor out (a bare
+    # ``number * sum`` would be distributed again)
+    terms = [t / sp.Float(largest) for t in rebuilt.args]
+    # the largest weight becomes an exact +-1, so no constant is redundant
+    terms = [sp.sign(t.as_coeff_Mul()[0]) * t.as_coeff_Mul()[1]
+             if abs(float(t.as_coeff_Mul()[0])) == 1 else t for t in terms]
+    return sp.Mul(sp.Float(largest), sp.Add(*terms), evaluate=False)
 
 
 def _reduced_variance(floor: NoiseFloor, noise_variance, scale: np.ndarray):
