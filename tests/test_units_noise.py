@@ -12,7 +12,7 @@ import sympy as sp
 import medeq
 from medeq.cli import main
 from medeq.discovery.constraints import expressible
-from medeq.discovery.units import _freed, discover_dimensionless, response_analyses
+from medeq.discovery.units import _freed, _well_scaled, discover_dimensionless, response_analyses
 
 OPS = dict(binary_operators=["+", "-", "*", "/"], unary_operators=["sqrt"],
            timeout_in_seconds=8, equation_file=None)
@@ -118,3 +118,15 @@ def test_show_and_report_list_the_dimensionless_groups(tmp_path, capsys):
     assert main(["show", str(camp)]) == 0
     shown = capsys.readouterr().out
     assert "dimensionless groups: pi1 = u/c" in shown and "law: response = x * Phi(pi1)" in shown
+
+
+def test_well_scaled_sums_have_weights_of_order_one():
+    pi1, pi2 = sp.symbols("pi1 pi2")
+    fit = sp.sqrt((3e36 * pi1**2 - 6e36 * pi1 + 3e36) / (3.2e36 - 1.2e34 * pi2))
+    scaled = _well_scaled(fit)
+    values = {pi1: 0.7, pi2: 1.3}
+    assert float(scaled.subs(values)) == pytest.approx(float(fit.subs(values)), rel=1e-12)
+    # the redundant scales became one constant; the largest weight of each sum is exact
+    assert max(abs(float(f)) for f in scaled.atoms(sp.Float)) < 10
+    assert str(scaled) == "1.36930639376292*sqrt((0.5*pi1**2 - pi1 + 0.5)/(1 - 0.00375*pi2))"
+    assert _well_scaled(sp.exp(2.0 * pi1 + 3.0)) == sp.exp(2.0 * pi1 + 3.0)  # no change needed
