@@ -57,7 +57,7 @@ from .engine import _noise_floor as noise_floor
 from .equations import HallOfFame, pareto_front
 from .expressions import complexity, make_function, parse, symbols_for, to_string
 from .noise import NoiseFloor
-from .polish import Fitness, polish
+from .polish import Fitness, polish, simplify
 
 logger = logging.getLogger(__name__)
 
@@ -448,7 +448,7 @@ def discover_dimensionless(
         expr = unsquare_roots(expr, fitness)
         clean, _ = polish(expr, fitness, allow_pi=allow_pi,
                           deadline=limit if deadline is None else min(deadline, limit))
-        clean = parse(to_string(to_user(clean), names), names)
+        clean = _tidied(parse(to_string(to_user(clean), names), names), original)
         if not _allowed(clean, settings.maxsize, limits, nested, operators):
             dropped += 1
             continue
@@ -577,6 +577,17 @@ def _well_scaled(expr: sp.Expr, factor_out: bool = True) -> sp.Expr:
     terms = [sp.sign(t.as_coeff_Mul()[0]) * t.as_coeff_Mul()[1]
              if abs(float(t.as_coeff_Mul()[0])) == 1 else t for t in terms]
     return sp.Mul(sp.Float(largest), sp.Add(*terms), evaluate=False)
+
+
+def _tidied(expr: sp.Expr, fitness: Fitness) -> sp.Expr:
+    """``expr`` with whole-number floats made exact and then simplified
+    (:func:`~medeq.discovery.polish.simplify`: kept only if simpler and equal
+    on the data), e.g. ``76*u/(76.0 + 76*u*v)`` -> ``u/(u*v + 1)``: a freed
+    constant that settles on a whole number leaves such redundant factors."""
+    whole = {f: sp.Integer(int(f)) for f in expr.atoms(sp.Float) if float(f).is_integer()}
+    if not whole:
+        return expr
+    return simplify(expr.xreplace(whole), fitness)
 
 
 def _reduced_variance(floor: NoiseFloor, noise_variance, scale: np.ndarray):
