@@ -68,7 +68,10 @@ MAX_SUBSETS = 20000
 #: variables only rounds constants.
 POLISH_DEADLINE = 0.95
 #: The dimensionless search of ``y / Y0`` gets one noise variance per point
-#: (``sigma**2 / Y0_i**2``); ``False``: their mean.
+#: (``sigma**2 / Y0_i**2``, taken as known) if ``True``; if ``False`` their mean,
+#: taken as an estimate like the floor of ``y``. Measured on the Feynman laws
+#: with 1 % noise (noise seed 7): the same laws recovered, in less time with
+#: the mean (the final choice is made on ``y`` in any case).
 PER_POINT_FLOOR = False
 #: Sums whose largest float weight lies outside this range are rescaled
 #: (:func:`_well_scaled`) before they are refitted on noisy data.
@@ -370,8 +373,8 @@ def discover_dimensionless(
     Noise. The floor of ``y`` (given, or estimated once on the original
     data) is the one every equation is finally judged against. Dividing by
     ``Y0`` makes the noise of ``y / Y0`` differ from point to point (standard
-    deviation ``sigma / |Y0_i|``): the dimensionless search is given these
-    per-point variances (:data:`PER_POINT_FLOOR`). Its whole front
+    deviation ``sigma / |Y0_i|``): the dimensionless search is given their
+    mean, or these per-point variances (:data:`PER_POINT_FLOOR`). Its whole front
     comes back; on noisy data every equation's constants are freed again
     (the search snapped them against the rescaled, heteroscedastic target),
     refitted by least squares on ``y`` itself in SI units (homoscedastic:
