@@ -25,11 +25,13 @@ exponents positive, except that the inputs of ``Y0`` go to the denominator
 :func:`discover_dimensionless` converts the data to SI base units (so the
 groups are really dimensionless whatever the user's units: ``mm``, ``uN``),
 searches ``y / Y0 = F(pi)`` with :func:`medeq.discovery.engine.discover_arrays`,
-and writes every equation back in the original variables and units,
-re-polished (constants snapped, simplified) on the original data. Its hall of
-fame holds only dimensionally consistent equations, whose constants are
-dimensionless numbers (times the unit conversion factors, when the units are
-not SI).
+and re-polishes every equation of its front as ``Y0 * F(pi)`` on ``y`` itself
+(in SI units: least squares there weighs every point alike, as the noise
+does), judged against the noise floor of ``y``; then writes it back in the
+original variables and units, and keeps it only if it still meets
+``maxsize``, the constraints and the chosen operators. Its hall of fame holds
+only dimensionally consistent equations, whose constants are dimensionless
+numbers (times the unit conversion factors, when the units are not SI).
 
 Angles (``rad``, ``deg``) are dimensionless, as in the SI: an angle is a group
 of its own, and a response in ``rad`` is a dimensionless response.
