@@ -377,10 +377,11 @@ def discover_dimensionless(
     ``Y0`` makes the noise of ``y / Y0`` differ from point to point (standard
     deviation ``sigma / |Y0_i|``): the dimensionless search is given their
     mean, or these per-point variances (:data:`PER_POINT_FLOOR`). Its whole front
-    comes back; on noisy data every equation's constants are freed again
-    (the search snapped them against the rescaled, heteroscedastic target),
-    refitted by least squares on ``y`` itself in SI units (homoscedastic:
-    the right weights), snapped and selected against the original floor.
+    comes back; every equation is refitted by least squares on ``y`` itself
+    in SI units (homoscedastic: the right weights), snapped and selected
+    against the original floor. On noisy data each also comes a second time
+    with all its constants free (the search snapped them against the
+    rescaled, heteroscedastic target), sums rescaled to weights of order one.
     """
     names = [str(n) for n in parameter_names]
     used = list(range(len(names))) if columns is None else [int(c) for c in columns]
@@ -434,7 +435,10 @@ def discover_dimensionless(
                                   **engine_options)
         logger.debug("dimensionless hall of fame:\n%s", reduced)
         pi_symbols = symbols_for(pi_names)
-        reduced_forms = [_well_scaled(_freed(e.sympy)) if floor.noisy else e.sympy for e in reduced]
+        reduced_forms = [e.sympy for e in reduced]
+        if floor.noisy:  # also with every constant free again (see the notes)
+            freed = [_well_scaled(_freed(f)) for f in reduced_forms]
+            reduced_forms += [f for f in freed if f not in reduced_forms]
         candidates = [f.xreplace(dict(zip(pi_symbols, analysis.group_expressions()))) * Y0
                       for f in reduced_forms]
     else:  # y / Y0 is a constant, fitted on y itself
