@@ -130,3 +130,10 @@ def test_well_scaled_sums_have_weights_of_order_one():
     assert max(abs(float(f)) for f in scaled.atoms(sp.Float)) < 10
     assert str(scaled) == "1.36930639376292*sqrt((0.5*pi1**2 - pi1 + 0.5)/(1 - 0.00375*pi2))"
     assert _well_scaled(sp.exp(2.0 * pi1 + 3.0)) == sp.exp(2.0 * pi1 + 3.0)  # no change needed
+
+
+def test_bad_noise_variance_is_a_clear_error_with_units():
+    med, _, _ = noisy_campaign(n=30)
+    with pytest.raises(ValueError, match=r"noise_variance must be a finite number >= 0, got -1"):
+        med.discover(noise_variance=-1.0, **OPS)
+    assert not med.sr  # nothing stored

@@ -423,15 +423,15 @@ def discover_dimensionless(
             "under a fractional power)")
 
     symbols = symbols_for(names)
-    if noise_variance is not None and not isinstance(noise_variance, bool):
-        noise_variance = np.asarray(noise_variance, dtype=float) * y_factor**2
-        noise_variance = float(noise_variance) if noise_variance.ndim == 0 else noise_variance
-    floor = noise_floor(si, y_si, noise_variance, settings.seed)
+    floor_y = noise_floor(X, y, noise_variance, settings.seed)  # what equations are judged against
+    floor = _rescaled(floor_y, y_si, y_factor**2)
+    per_point = np.asarray(noise_variance, dtype=float) * y_factor**2 \
+        if np.ndim(noise_variance) == 1 else None
     Y0 = analysis.scale_expression()
     if analysis.groups:
         pi_names = [f"pi{j + 1}" for j in range(len(analysis.groups))]
         reduced = discover_arrays(groups, target, pi_names, settings, parsimony=0.0,
-                                  noise_variance=_reduced_variance(floor, noise_variance, scale),
+                                  noise_variance=_reduced_variance(floor, per_point, scale),
                                   **engine_options)
         logger.debug("dimensionless hall of fame:\n%s", reduced)
         pi_symbols = symbols_for(pi_names)
@@ -469,8 +469,7 @@ def discover_dimensionless(
         return _not_applicable(
             f"every equation written back in {list(analysis.names)} breaks maxsize="
             f"{settings.maxsize}, the constraints or the chosen operators")
-    hall_of_fame = pareto_front(polished, names, parsimony=parsimony,
-                                noise=_rescaled(floor, y, 1.0 / y_factor**2))
+    hall_of_fame = pareto_front(polished, names, parsimony=parsimony, noise=floor_y)
     hall_of_fame.dimensional_analysis = analysis
     logger.info("dimensional analysis: %d equations in %.1f s", len(hall_of_fame),
                 time.monotonic() - started)
@@ -599,14 +598,13 @@ def _tidied(expr: sp.Expr, fitness: Fitness) -> sp.Expr:
     return simplify(expr.xreplace(whole), fitness)
 
 
-def _reduced_variance(floor: NoiseFloor, noise_variance, scale: np.ndarray):
+def _reduced_variance(floor: NoiseFloor, per_point: np.ndarray | None, scale: np.ndarray):
     """The noise floor handed to the dimensionless search of ``y / Y0``: the
-    noise variance of each point divided by ``Y0_i**2`` (:data:`PER_POINT_FLOOR`),
-    or their mean; 0 for exact data."""
+    noise variance of each point (``per_point``, else the floor's) divided by
+    ``Y0_i**2`` (:data:`PER_POINT_FLOOR`), or their mean; 0 for exact data."""
     if not floor.noisy:
         return 0.0
-    variances = (noise_variance if isinstance(noise_variance, np.ndarray)
-                 else np.full(len(scale), floor.variance)) / scale**2
+    variances = (per_point if per_point is not None else np.full(len(scale), floor.variance)) / scale**2
     return variances if PER_POINT_FLOOR else float(np.mean(variances))
 
 
