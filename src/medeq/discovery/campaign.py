@@ -185,8 +185,13 @@ def discover_campaign(
         if hall_of_fame is not None and (getattr(med, "verbose", 0) or 0) >= 1:
             print(hall_of_fame.dimensional_analysis.describe(name))
     if hall_of_fame is None:
+        surrogate = None
+        if getattr(med, "gp", None):
+            surrogate = lambda Z: np.asarray(  # noqa: E731 - the campaign's model of this response
+                med.predict(Z, response=name, return_std=False), dtype=float).reshape(-1)
         hall_of_fame = discover_arrays(X, y, parameter_names, settings, parsimony=parsimony,
-                                       columns=columns, noise_variance=floor, **engine_options)
+                                       columns=columns, noise_variance=floor, surrogate=surrogate,
+                                       **engine_options)
     if equation_file is not None:
         frame_with_response(hall_of_fame, name).to_csv(os.fspath(equation_file), index=False)
     if (getattr(med, "verbose", 0) or 0) >= 1:

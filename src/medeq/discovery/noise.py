@@ -112,14 +112,20 @@ class NoiseFloor:
         return NoiseFloor(max(min(estimates), 0.0), self.n, self.dof, self.numerical)
 
 
-def estimate_noise_variance(X: np.ndarray, y: np.ndarray, seed: int | None = None) -> float:
-    """Noise variance of ``y`` (response units squared) from a Gaussian process
-    fitted to ``(X, y)`` (inputs scaled to the unit cube)."""
+def data_surrogate(X: np.ndarray, y: np.ndarray, seed: int | None = None):
+    """A :class:`~medeq.surrogate.GaussianProcessSurrogate` fitted to ``(X, y)``
+    (inputs scaled to the unit cube), and its mean as a function of ``X``."""
     X = np.asarray(X, dtype=float)
     low, high = X.min(axis=0), X.max(axis=0)
     span = np.where(high > low, high - low, 1.0)
     model = GaussianProcessSurrogate(seed=seed).fit((X - low) / span, np.asarray(y, dtype=float))
-    return surrogate_noise(model)
+    return model, lambda Z: model.predict((np.asarray(Z, dtype=float) - low) / span, return_std=False)
+
+
+def estimate_noise_variance(X: np.ndarray, y: np.ndarray, seed: int | None = None) -> float:
+    """Noise variance of ``y`` (response units squared) from a Gaussian process
+    fitted to ``(X, y)`` (inputs scaled to the unit cube)."""
+    return surrogate_noise(data_surrogate(X, y, seed)[0])
 
 
 def surrogate_noise(model) -> float:

@@ -182,11 +182,13 @@ def rational_functions(
         scored.append((_bic(loss, k, len(y), fitness), expr))
         return loss <= fitness.floor
 
-    for name, target in transforms:
-        if "/" in ops and time.monotonic() - start <= time_limit:
+    # Forward selection on noisy data (exact data: the exact pass above).
+    for name, target in transforms if "/" in ops and fitness.noise.noisy else []:
+        if time.monotonic() - start <= time_limit:
             if consider(_forward_rational(X, y, target, symbols, name, fitness, start + time_limit),
                         f"{name} fit, forward selection"):
                 return _best(scored)
+    for name, target in transforms:
         for degree in range(1, MAX_DEGREE + 1):  # polynomials: least squares, then drop terms
             if time.monotonic() - start > time_limit:
                 break
@@ -472,6 +474,8 @@ def _forward_rational(X, y, t, symbols, name: str, fitness: Fitness, deadline: f
         single = (basis.T @ u) / np.einsum("ij,ij->j", basis, basis)
     beam = [(float(to_y(basis[:, [j]] * single[j], np.zeros((len(u), 1)))[0]), [j], np.array([single[j]]))
             for j in range(m) if np.isfinite(single[j])]
+    if not beam:
+        return None
     starts = beam
     beam = sorted(beam, key=lambda state: state[0])[:BEAM]
     for step in range(MAX_SELECTED - 1):
