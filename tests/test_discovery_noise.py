@@ -275,3 +275,39 @@ def test_additive_groups_and_their_terms():
     targets = structure.components(f, X, f(X), [[0, 1], [2], [3]], seed=0)
     term = np.cos(X[:, 2])
     assert np.allclose(targets[1] - targets[1].mean(), term - term.mean(), atol=1e-9)
+
+
+# ----------------------------------------------- noise too small for the GP
+def test_white_residuals_tell_noise_from_a_smooth_misfit():
+    from medeq.discovery.noise import Whiteness
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0, 1, (300, 3))
+    whiteness = Whiteness(X)
+    false_alarms = sum(not whiteness.white(rng.normal(size=300)) for _ in range(200))
+    assert false_alarms <= 4   # ~0.1 % expected
+    misfit = 0.01 * np.sin(3 * X[:, 0]) + 0.001 * rng.normal(size=300)
+    assert not whiteness.white(misfit)
+
+
+def test_floor_from_white_residuals_when_no_noise_was_found():
+    """0.1 % noise is below what a Gaussian process resolves (it reports none):
+    the simplest candidate with white residuals, as accurate as the best,
+    sets the floor; a smooth approximation does not."""
+    from medeq.discovery.engine import _white_floor
+
+    names = ["q", "e", "r"]
+    q, e, r = symbols_for(names)
+    X, y, variance = _noisy(lambda q, e, r: q / (e * r**2), names, level=0.001, seed=2)
+    floor = NoiseFloor.of(y, 0.0)
+    fitness = Fitness(X, y, [q, e, r], floor)
+    law = sp.Float(1.0) * q / (e * r**2)
+    approximation = sp.Float(0.5) * q / (e * r)
+    from medeq.discovery.noise import Whiteness
+    from medeq.discovery.expressions import make_function
+
+    whiteness = Whiteness(X)
+    white = lambda expr, symbols, inputs: whiteness.white(y - make_function(expr, symbols)(inputs))
+    found = _white_floor([approximation, law], floor, fitness, white)
+    assert found.noisy and 0.7 * variance < found.variance < 1.4 * variance
+    assert _white_floor([approximation], floor, fitness, white) is floor

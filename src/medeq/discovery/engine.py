@@ -47,7 +47,7 @@ candidates near the floor first (so a simple law found early is never
 crowded out by more accurate fits of the noise), then the most accurate.
 They are polished simplest first; once one is at the floor, candidates more
 than ``SETTLED_FACTOR`` times as complex (plus ``SETTLED_EXTRA``) are only
-rounded; once the whole budget is spent, the rest are left out.
+rounded.
 
 Additive structure
 ------------------
@@ -73,8 +73,8 @@ from . import constraints as constraint_checks
 from . import seeds, structure
 from .backends import SearchSettings, get_backend
 from .equations import HallOfFame, pareto_front
-from .expressions import complexity, parse, symbols_for, to_string
-from .noise import NoiseFloor, data_surrogate, surrogate_noise
+from .expressions import complexity, make_function, parse, symbols_for, to_string
+from .noise import NoiseFloor, Whiteness, data_surrogate, surrogate_noise
 from .polish import Fitness, Parametric, merge_numbers, polish, unfold_differences
 
 logger = logging.getLogger(__name__)
@@ -218,6 +218,16 @@ def discover_arrays(
     floor = _noise_floor(X, y, noise_variance, lambda: surrogate_noise(model()[0]))
     logger.info("noise floor: variance %.4g (var(y) %.4g)", floor.variance, float(np.var(y)))
     fitness = Fitness(X, y, symbols, floor)
+    whiteness = Whiteness(X[:, used])
+
+    def white(expr: sp.Expr, variables, inputs) -> bool:
+        """Whether ``expr``'s residuals on ``inputs`` are white noise."""
+        try:
+            prediction = make_function(expr, variables)(inputs)
+        except (TypeError, ValueError, NameError, ZeroDivisionError, OverflowError):
+            return False
+        return bool(np.all(np.isfinite(prediction))) and whiteness.white(y - prediction)
+
     scale_x = np.array([_power_of_ten(X[:, i]) for i in used])
     scale_y = _power_of_ten(y)
     scaled = [sp.Dummy(f"z{i}") for i in used]
@@ -264,6 +274,13 @@ def discover_arrays(
             sizes = [complexity(expr) for (expr, _), (loss, k) in zip(front, fits) if current.reached(loss, k)]
             if seed_size is not None:
                 sizes.append(seed_size)
+            if not sizes and not floor.noisy:  # no noise found: white residuals are the floor
+                best = _best_fit(fits, floor)
+                for (expr, _), (loss, k) in sorted(zip(front, fits), key=lambda pair: complexity(pair[0][0])):
+                    if (loss > floor.numerical and best.reached(loss, k)
+                            and white(sp.Float(scale_y) * expr, scaled, X[:, used] / scale_x)):
+                        sizes.append(complexity(expr))
+                        break
             return min(sizes, default=None)
 
         search_settings = replace(search_settings, stop=reached)
@@ -275,6 +292,8 @@ def discover_arrays(
         candidates += [_refitted(u, fitness) for u, e in zip(unfolded, candidates) if u is not e]
     logger.info("%s search: %d candidates in %.1f s", backend, len(candidates), time.monotonic() - started)
 
+    if not floor.noisy and not any(fitness.loss(e) <= floor.numerical for e in candidates):
+        floor = _white_floor(candidates, floor, fitness, white)
     # The data are no noisier than the most accurate candidate says.
     floor = floor.consistent([(fitness.loss(e), len(e.atoms(sp.Float))) for e in candidates])
     fitness = Fitness(X, y, symbols, floor)
@@ -289,9 +308,6 @@ def discover_arrays(
     settled = None  # complexity of the first polished equation at the floor
     for expr in sorted(chosen, key=complexity):  # simplest first
         tick = time.monotonic()
-        if settings.timeout is not None and tick > started + settings.timeout and polished:
-            logger.info("budget spent: the remaining, more complex candidates are not polished")
-            break
         # Once a polished equation is at the floor, much more complex
         # candidates (fits of the noise) are only rounded; any candidate gets
         # at most CANDIDATE_SECONDS of polishing.
@@ -339,6 +355,35 @@ def _additive_candidates(X, y, names, used, settings: SearchSettings, fitness: F
     combined = [_refitted(merge_numbers(e), fitness) for e in sums]
     logger.info("additive candidates: %s", [str(e) for e in combined])
     return combined
+
+
+def _white_floor(candidates, floor: NoiseFloor, fitness: Fitness, white) -> NoiseFloor:
+    """When no noise was found and no candidate is exact: the floor the
+    simplest candidate with white residuals (:class:`.noise.Whiteness`)
+    shows, ``loss * n / (n - k)`` estimated from ``n - k`` degrees of
+    freedom, if no candidate is significantly more accurate
+    (:func:`_best_fit`); else ``floor`` unchanged."""
+    fits = [(fitness.loss(expr), len(expr.atoms(sp.Float))) for expr in candidates]
+    best = _best_fit(fits, floor)
+    for expr, (loss, k) in sorted(zip(candidates, fits), key=lambda pair: complexity(pair[0])):
+        if (math.isfinite(loss) and 2 * k < floor.n and best.reached(loss, k)
+                and white(expr, fitness.symbols, fitness.X)):
+            estimate = loss * floor.n / (floor.n - k)
+            logger.info("no noise found, but %s leaves white residuals: floor %.4g", expr, estimate)
+            return NoiseFloor(estimate, floor.n, floor.n - k, floor.numerical)
+    return floor
+
+
+def _best_fit(fits: Sequence[tuple[float, int]], floor: NoiseFloor) -> NoiseFloor:
+    """The floor the most accurate of ``fits`` ((loss, constants) pairs)
+    shows, as an estimate from ``n - k`` degrees of freedom: an equation not
+    at it is significantly less accurate than the best, so not at the floor."""
+    n = floor.n
+    estimates = [(loss * n / (n - k), k) for loss, k in fits if math.isfinite(loss) and 2 * k < n]
+    if not estimates:
+        return NoiseFloor(0.0, n, math.inf, floor.numerical)
+    variance, k = min(estimates)
+    return NoiseFloor(variance, n, n - k, floor.numerical)
 
 
 def _refitted(expr: sp.Expr, fitness: Fitness) -> sp.Expr:

@@ -57,9 +57,9 @@ from .backends import SearchSettings
 from .engine import CANDIDATE_SECONDS, discover_arrays
 from .engine import _noise_floor as noise_floor
 from .equations import HallOfFame, pareto_front
-from .expressions import complexity, make_function, parse, symbols_for, to_string
+from .expressions import complexity, parse, symbols_for, to_string
 from .noise import NoiseFloor
-from .polish import Fitness, polish, simplify
+from .polish import Fitness, polish, simplify, unsquare_roots
 
 logger = logging.getLogger(__name__)
 
@@ -78,8 +78,6 @@ PER_POINT_FLOOR = False
 #: Sums whose largest float weight lies outside this range are rescaled
 #: (:func:`_well_scaled`) before they are refitted on noisy data.
 WELL_SCALED = (1e-3, 1e3)
-#: Largest square root (sympy operation count) :func:`unsquare_roots` factors.
-MAX_FACTOR_OPS = 40
 
 
 @dataclass(frozen=True)
@@ -474,45 +472,6 @@ def discover_dimensionless(
     logger.info("dimensional analysis: %d equations in %.1f s", len(hall_of_fame),
                 time.monotonic() - started)
     return hall_of_fame
-
-
-def unsquare_roots(expr: sp.Expr, fitness: Fitness) -> sp.Expr:
-    """Take perfect squares out of square roots where the data fix their sign:
-    ``sqrt((x - t*u)**2 / (c**2 - u**2))`` becomes ``(x - t*u) / sqrt(c**2 - u**2)``
-    when ``x - t*u > 0`` at every data point (sympy cannot know it). The
-    result is kept only if it agrees with ``expr`` on the data."""
-    roots = [p for p in expr.atoms(sp.Pow) if p.exp == sp.Rational(1, 2)
-             and sp.count_ops(p.base) <= MAX_FACTOR_OPS]
-    if not roots:
-        return expr
-    replacements = {}
-    for root in roots:
-        try:
-            factored = sp.factor(sp.together(root.base))
-        except (TypeError, ValueError, NotImplementedError, sp.PolynomialError):
-            continue
-        outside, inside = sp.Integer(1), sp.Integer(1)
-        for factor in sp.Mul.make_args(factored):
-            base, power = factor.as_base_exp()
-            if power.is_Integer and abs(power) >= 2 and base.free_symbols:
-                half = power // 2 if power > 0 else -((-power) // 2)
-                with np.errstate(all="ignore"):
-                    values = make_function(base, fitness.symbols)(fitness.X)
-                sign = 1 if np.all(values > 0) else -1 if np.all(values < 0) else 0
-                if sign:
-                    outside *= (sign * base) ** half
-                    inside *= base ** (power - 2 * half)
-                    continue
-            inside *= factor
-        if outside != 1:
-            replacements[root] = outside * sp.sqrt(inside)
-    if not replacements:
-        return expr
-    candidate = expr.xreplace(replacements)
-    with np.errstate(all="ignore"):
-        before = make_function(expr, fitness.symbols)(fitness.X)
-        after = make_function(candidate, fitness.symbols)(fitness.X)
-    return candidate if np.allclose(after, before, rtol=1e-9, equal_nan=False) else expr
 
 
 def _power_product(values: np.ndarray, exponents: Sequence[Fraction]) -> np.ndarray:
