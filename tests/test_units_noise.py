@@ -137,3 +137,14 @@ def test_bad_noise_variance_is_a_clear_error_with_units():
     with pytest.raises(ValueError, match=r"noise_variance must be a finite number >= 0, got -1"):
         med.discover(noise_variance=-1.0, **OPS)
     assert not med.sr  # nothing stored
+
+
+def test_floor_is_estimated_when_not_given():
+    med, _, noise = noisy_campaign(n=120)
+    X = np.asarray(med.evaluated, dtype=float)
+    y = np.asarray(med.responses, dtype=float)[:, 0]
+    settings = medeq.discovery.backends.SearchSettings(
+        binary_operators=["+", "-", "*", "/"], timeout=4.0, seed=0)
+    hall_of_fame = discover_dimensionless(X, y, ["x", "u", "c"], ["m", "m/s", "m/s"], "m", settings)
+    assert "at_noise_floor" in hall_of_fame.frame.columns
+    assert hall_of_fame.best.loss == pytest.approx(noise**2, rel=0.5)

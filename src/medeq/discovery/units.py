@@ -58,7 +58,7 @@ from .engine import CANDIDATE_SECONDS, discover_arrays
 from .engine import _noise_floor as noise_floor
 from .equations import HallOfFame, pareto_front
 from .expressions import complexity, parse, symbols_for, to_string
-from .noise import NoiseFloor
+from .noise import NoiseFloor, estimate_noise_variance
 from .polish import Fitness, polish, simplify, unsquare_roots
 
 logger = logging.getLogger(__name__)
@@ -421,7 +421,8 @@ def discover_dimensionless(
             "under a fractional power)")
 
     symbols = symbols_for(names)
-    floor_y = noise_floor(X, y, noise_variance, settings.seed)  # what equations are judged against
+    # what equations are judged against (estimated on the data if not given)
+    floor_y = noise_floor(X, y, noise_variance, lambda: estimate_noise_variance(X, y, settings.seed))
     floor = _rescaled(floor_y, y_si, y_factor**2)
     per_point = np.asarray(noise_variance, dtype=float) * y_factor**2 \
         if np.ndim(noise_variance) == 1 else None
