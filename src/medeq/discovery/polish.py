@@ -8,7 +8,7 @@ the best refitted loss (:meth:`Fitness.accepts`). The steps, in order:
    Levenberg-Marquardt (engines such as Operon tune constants in float32);
 2. :func:`snap_constants` - replace each constant by the simplest "nice"
    number the data supports: 0 (dropping the term), integers, small
-   rationals ``p/q`` (``|p|, q <= 12``), and those times ``pi``, ``1/pi``,
+   rationals ``p/q`` (``|p|, q <= 12``), and those times ``pi``, ``1/pi``, ``e``, ``1/e``,
    ``pi**2``, ``sqrt(pi)``, ``sqrt(2)``, ``sqrt(3)``, ``sqrt(2*pi)`` or their
    inverses - only when it is written with at most ``SPARE_DIGITS`` more
    digits than the data
@@ -41,7 +41,8 @@ logger = logging.getLogger(__name__)
 #: Irrational factors a constant may be recognised as a rational multiple of,
 #: with the complexity cost charged for each.
 _BASES = (
-    (sp.Integer(1), 0), (sp.pi, 1), (1 / sp.pi, 1), (sp.pi**2, 2), (1 / sp.pi**2, 2),
+    (sp.Integer(1), 0), (sp.pi, 1), (1 / sp.pi, 1), (sp.E, 1), (1 / sp.E, 1),
+    (sp.pi**2, 2), (1 / sp.pi**2, 2),
     (sp.sqrt(sp.pi), 2), (1 / sp.sqrt(sp.pi), 2), (sp.sqrt(2), 2), (sp.sqrt(3), 2),
     (sp.sqrt(2 * sp.pi), 2), (1 / sp.sqrt(2 * sp.pi), 2),
 )
@@ -271,7 +272,8 @@ def snap_constants(
     when it is zero): zero (dropping a term) if the data accept it, as is
     or with the other constants refitted (backward elimination: each step is
     a likelihood-ratio test against the current equation,
-    :meth:`Fitness.accepts`). Then each remaining one, the largest first: a "nice" number
+    :meth:`Fitness.accepts`). Then each remaining one, the largest first: a
+    "nice" number (of the simplest accepted ones, the most accurate)
     (:func:`nice_numbers`) if it is written with at most ``SPARE_DIGITS``
     more digits than the data require of the decimal value (any number used
     as an exponent: one more) and the loss stays acceptable - as is,
@@ -320,9 +322,11 @@ def snap_constants(
         value = model.values[i]
         needed = _digits_needed(model, i, accepts)
         exponent = i in exponents  # x**(1/2) reads better than x**0.5
+        chosen = None  # (loss, trial, number, cost): the best of the simplest accepted
         for number, cost in nice_numbers(value, allow_pi):
-            allowance = needed + exponent
-            if cost > allowance + SPARE_DIGITS:
+            if chosen is not None and cost > chosen[3]:
+                break  # as simple numbers as the accepted one were all tried
+            if cost > needed + exponent + SPARE_DIGITS:
                 continue
             trial = model.values.copy()
             trial[i] = float(number)
@@ -332,9 +336,10 @@ def snap_constants(
                 model.fixed[i] = number
                 trial, loss = model.refit(trial, max_nfev=50)
                 del model.fixed[i]
-            if accepts(loss):
-                keep(i, trial, number, loss)
-                break
+            if accepts(loss) and (chosen is None or loss < chosen[0]):
+                chosen = (loss, trial, number, cost)
+        if chosen is not None:
+            keep(i, chosen[1], chosen[2], chosen[0])
     return current[0]
 
 
