@@ -317,7 +317,9 @@ def discover_arrays(
         clean, _ = polish(expr, fitness, allow_pi=allow_pi,
                           deadline=limit if deadline is None else min(deadline, limit))
         logger.debug("polished in %.2f s: %s -> %s", time.monotonic() - tick, expr, clean)
-        clean = parse(to_string(clean, names), names)  # exactly what its text reads back to
+        clean = read_back(clean, names)  # exactly what its text reads back to
+        if clean is None:
+            continue
         if complexity(clean) > settings.maxsize:
             continue
         if not constraint_checks.satisfies(clean, limits, nested):
@@ -384,6 +386,17 @@ def _best_fit(fits: Sequence[tuple[float, int]], floor: NoiseFloor) -> NoiseFloo
         return NoiseFloor(0.0, n, math.inf, floor.numerical)
     variance, k = min(estimates)
     return NoiseFloor(variance, n, n - k, floor.numerical)
+
+
+def read_back(expr: sp.Expr, names: Sequence[str]) -> sp.Expr | None:
+    """``expr`` as its text reads back (plain symbols, rounded floats), or
+    ``None`` if the text is beyond what the equation parser accepts (too long,
+    too deeply nested): such an equation cannot be saved and read again."""
+    try:
+        return parse(to_string(expr, names), names)
+    except ValueError as err:
+        logger.debug("equation left out: %s", err)
+        return None
 
 
 def _refitted(expr: sp.Expr, fitness: Fitness) -> sp.Expr:

@@ -54,10 +54,10 @@ import sympy as sp
 from ..parameters import si_factor, unit_dimensions
 from . import constraints as constraint_checks
 from .backends import SearchSettings
-from .engine import CANDIDATE_SECONDS, discover_arrays
+from .engine import CANDIDATE_SECONDS, discover_arrays, read_back
 from .engine import _noise_floor as noise_floor
 from .equations import HallOfFame, pareto_front
-from .expressions import complexity, parse, symbols_for, to_string
+from .expressions import complexity, symbols_for, to_string
 from .noise import NoiseFloor, estimate_noise_variance
 from .polish import Fitness, polish, simplify, unsquare_roots
 
@@ -456,7 +456,10 @@ def discover_dimensionless(
         expr = unsquare_roots(expr, fitness)
         clean, _ = polish(expr, fitness, allow_pi=allow_pi,
                           deadline=limit if deadline is None else min(deadline, limit))
-        clean = _tidied(parse(to_string(to_user(clean), names), names), original)
+        clean = read_back(to_user(clean), names)
+        if clean is None:
+            continue
+        clean = _tidied(clean, original)
         if not _allowed(clean, settings.maxsize, limits, nested, operators):
             dropped += 1
             continue
