@@ -46,6 +46,11 @@ import platform
 import time
 import warnings
 
+# One thread per process for every numerical library (numpy's BLAS, GPy,
+# torch's OpenMP): set before they are imported, inherited by --jobs workers.
+for _variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.gaussian_process import GaussianProcessRegressor
@@ -256,6 +261,10 @@ def emukit_campaign(f, parameters, seed: int):
     return x
 
 
+#: optimize_acqf budget of the BoTorch peer (joint q-batch, BoTorch's default).
+BOTORCH_OPTIMISER = {"num_restarts": 4, "raw_samples": 128, "sequential": False}
+
+
 def botorch_campaign(f, parameters, seed: int):
     """BoTorch qNegIntegratedPosteriorVariance on a SingleTaskGP (sequential greedy batches)."""
     import torch
@@ -280,8 +289,9 @@ def botorch_campaign(f, parameters, seed: int):
             warnings.simplefilter("ignore")
             fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
             acquisition = qNegIntegratedPosteriorVariance(model, mc_points=reference)
-            new, _ = optimize_acqf(acquisition, bounds, q=n, num_restarts=4, raw_samples=256,
-                                   sequential=True)
+            # BoTorch's default joint optimisation of the q points (one
+            # L-BFGS-B over n * d variables), modest restarts and raw samples.
+            new, _ = optimize_acqf(acquisition, bounds, q=n, **BOTORCH_OPTIMISER)
         new = np.clip(new.detach().numpy(), 0, 1)
         x = np.vstack([x, new])
         y = np.concatenate([y, f(from_unit(new, parameters))])
@@ -513,7 +523,8 @@ def main(argv=None) -> None:
     if args.json:
         with open(args.json, "w") as out:
             json.dump({"seeds": list(seeds), "settings": settings, "rows": rows}, out, indent=1)
-    print(f"campaign wall time {time.perf_counter() - start:.0f} s")
+    print(f"campaign wall time {time.perf_counter() - start:.0f} s, load average "
+          f"{os.getloadavg()[0]:.1f} / {os.getloadavg()[2]:.1f} (1 / 15 min) at the end")
     if not args.no_timings:
         t = timings()
         print("TIMINGS (wall s / CPU s of this process; wall includes waiting on a loaded "
