@@ -43,6 +43,7 @@ import argparse
 import json
 import os
 import platform
+import sys
 import time
 import warnings
 
@@ -335,6 +336,9 @@ def run_function(name, seeds, designs, sampler_settings: dict) -> dict:
                 seconds[key] += time.process_time() - start
                 y = f(from_unit(design, parameters))
                 scores[key].append(reference_nrmse(design, y, test_unit, test_y))
+            # One line per finished seed, so that a run stopped early still tells.
+            print(f"# {name} seed {seed}: " + ", ".join(
+                f"{key} {scores[key][-1]:.4f}" for key in designs), file=sys.stderr, flush=True)
     row = {"function": name, "group": group, "d": d, "N": 10 * d, "scores": scores,
            "cpu_s": seconds, "sample_ms": 1000 * float(np.mean(sample_times or [np.nan]))}
     if "lhs" in designs:
