@@ -249,8 +249,10 @@ def emukit_campaign(f, parameters, seed: int):
     reference = qmc.Sobol(d, scramble=True, seed=seed).random(512)
     acquisition = IntegratedVarianceReduction(model, space, x_monte_carlo=reference)
     # Maximised over 1024 random points, as DVASampler picks among 1024
-    # candidates (emukit's gradient optimiser took > 10 min for one Branin
-    # campaign on this machine).
+    # candidates. IVR has no gradients (has_gradients is False), so emukit's
+    # default GradientAcquisitionOptimizer would polish its 1000 random anchor
+    # points with finite-difference L-BFGS-B: > 15 min for one Branin campaign
+    # on this loaded machine, against ~10 s of CPU with random search.
     optimizer = RandomSearchAcquisitionOptimizer(space, num_eval_points=1024)
     for n in sizes[1:]:
         model.optimize()
