@@ -242,6 +242,10 @@ def discover_arrays(
     polished = []
     deadline = None if settings.timeout is None else started + POLISH_DEADLINE * settings.timeout
     chosen, near_floor = _front_candidates(candidates, fitness, floor)
+    # Seeds at the floor are polished whatever their raw size (a least-squares
+    # fit writes c*m/sqrt(c**2 - v**2) as 1.002*sqrt(c**2*m**2/(c**2 - 0.98*v**2))).
+    chosen += [e for e in seeded_at_floor if not any(e is c for c in chosen)]
+    near_floor = near_floor and near_floor + [e for e in seeded_at_floor if not any(e is c for c in near_floor)]
     settled = None  # complexity of the first polished equation at the floor
     for expr in sorted(chosen, key=complexity):  # simplest first
         tick = time.monotonic()

@@ -272,7 +272,8 @@ def pareto_front(
     """Build the hall of fame from (expression, loss) candidates.
 
     Keeps, for increasing complexity, each equation whose loss is lower than
-    every simpler one's; with ``parsimony > 0`` an equation must also improve
+    every simpler one's (with ``noise`` on noisy data, losses charged for
+    their fitted constants as BIC does); with ``parsimony > 0`` an equation must also improve
     the log-loss by at least ``parsimony`` per extra unit of complexity over
     the previous kept one (losses clamped as for :attr:`HallOfFame.best`).
     Scores are computed on the kept front.
@@ -283,20 +284,34 @@ def pareto_front(
     :meth:`NoiseFloor.consistent`); the simplest such equation is always
     kept, whatever ``parsimony`` says.
     """
-    best: dict[int, tuple[float, sp.Expr]] = {}
+    noisy = noise is not None and noise.noisy
+
+    def rank(loss: float, expr: sp.Expr) -> float:
+        """The loss equations are compared by: on noisy data, charged for
+        their fitted constants as BIC does (``n log(loss) + k log(n)``), so
+        an approximation whose extra constants fit the noise does not push
+        out a law with fewer."""
+        if not noisy:
+            return loss
+        return loss * math.exp(len(expr.atoms(sp.Float)) * math.log(noise.n) / noise.n)
+
+    best: dict[int, tuple[float, float, sp.Expr]] = {}
     for expr, loss in candidates:
         if not math.isfinite(loss):
             continue
         size = expression_complexity(expr)
-        if size not in best or loss < best[size][0] or (
-            loss == best[size][0] and len(str(expr)) < len(str(best[size][1]))
+        ranked = rank(loss, expr)
+        if size not in best or ranked < best[size][0] or (
+            ranked == best[size][0] and len(str(expr)) < len(str(best[size][2]))
         ):
-            best[size] = (loss, expr)
+            best[size] = (ranked, loss, expr)
     front: list[tuple[int, float, sp.Expr]] = []
+    lowest = math.inf
     for size in sorted(best):
-        loss, expr = best[size]
-        if front and loss >= front[-1][1]:
+        ranked, loss, expr = best[size]
+        if ranked >= lowest:
             continue
+        lowest = ranked
         front.append((size, loss, expr))
     clamped = _clamped_losses([f[1] for f in front])
     flags = [None] * len(front)

@@ -44,7 +44,7 @@ from ..surrogate import NOISE_BOUNDS, GaussianProcessSurrogate
 #: Significance level of the "at the floor" test (false rejections of the true law).
 LEVEL = 0.01
 #: Significance level of one simplification step (one constant fixed or dropped).
-LEVEL_STEP = 0.05
+LEVEL_STEP = 0.01
 #: A surrogate noise level within this factor of its lower bound means "no noise found".
 AT_BOUND = 10.0
 #: Losses below this fraction of var(y) are numerically exact.
@@ -92,11 +92,13 @@ class NoiseFloor:
         """Whether an equation of ``k`` constants and this loss is at the floor."""
         return math.isfinite(loss) and loss <= self.threshold(k)
 
-    def margin(self, loss: float) -> float:
-        """Allowed loss increase for one simplification of an equation with ``loss``."""
+    def margin(self, loss: float, tests: int = 1) -> float:
+        """Allowed loss increase for one simplification of an equation with
+        ``loss`` (the best of ``tests`` tried: Bonferroni-corrected level)."""
         from scipy import special
 
-        return special.chdtri(1, LEVEL_STEP) * max(loss, self.variance) / self.n + self.numerical
+        level = LEVEL_STEP / max(int(tests), 1)
+        return special.chdtri(1, level) * max(loss, self.variance) / self.n + self.numerical
 
     def consistent(self, fits: list[tuple[float, int]]) -> "NoiseFloor":
         """This floor, lowered to the best unbiased noise estimate of ``fits``

@@ -63,6 +63,10 @@ EXACT_DROP_REFITS = 2
 #: decimal value (3*pi/2 for 4.7 when two digits are all the data support).
 SPARE_DIGITS = 1
 
+#: Relative singular value of the (column-normalised) Jacobian below which a
+#: direction of the constants leaves the prediction unchanged.
+REDUNDANT = 1e-5
+
 #: What sympy's rewrites raise on expressions they cannot handle (skipped).
 _SYMPY_FAILURES = (TypeError, ValueError, NotImplementedError, RecursionError, sp.PolynomialError)
 
@@ -168,6 +172,37 @@ class Parametric:
         loss = self.loss(fitted) if np.all(np.isfinite(result.x)) else math.inf
         return (fitted, loss) if loss <= start else (values, start)
 
+    def redundant(self) -> list[int]:
+        """Free constants that other constants can stand in for: for each
+        direction in which the prediction does not change (a null vector of
+        the Jacobian, e.g. a common factor of numerator and denominator),
+        the constant with the largest share of it."""
+        free = [i for i in range(len(self.values)) if i not in self.fixed]
+        if len(free) < 2:
+            return []
+        base = self.function(self.fitness.X, *self.values)
+        if not np.all(np.isfinite(base)):
+            return []
+        columns = []
+        for i in free:
+            step = 1e-6 * max(abs(self.values[i]), 1e-3)
+            trial = self.values.copy()
+            trial[i] += step
+            with np.errstate(all="ignore"):
+                columns.append((self.function(self.fitness.X, *trial) - base) / step)
+        J = np.column_stack(columns)
+        if not np.all(np.isfinite(J)):
+            return []
+        J = J / np.maximum(np.linalg.norm(J, axis=0), 1e-300)
+        _, singular, vt = np.linalg.svd(J, full_matrices=False)
+        found: list[int] = []
+        for vector in vt[singular < REDUNDANT * singular[0]]:
+            order = np.argsort(-np.abs(vector))
+            pick = next((free[j] for j in order if free[j] not in found), None)
+            if pick is not None:
+                found.append(pick)
+        return found
+
     def expression(self, digits: int | None = None) -> sp.Expr:
         """The expression with snapped constants and the others (rounded) as floats."""
         def number(i, v):
@@ -229,10 +264,11 @@ def snap_constants(
     """Fix constants of ``model`` to the simplest numbers the data supports;
     returns the loss the next step is judged against.
 
-    For each constant (largest first): zero (dropping a term) if the data
-    accept it, as is or with the other constants refitted (backward
-    elimination: each step is a likelihood-ratio test against the current
-    equation, :meth:`Fitness.accepts`); otherwise a "nice" number
+    First each free constant, the least needed first (the smallest loss
+    when it is zero): zero (dropping a term) if the data accept it, as is
+    or with the other constants refitted (backward elimination: each step is
+    a likelihood-ratio test against the current equation,
+    :meth:`Fitness.accepts`). Then each remaining one, the largest first: a "nice" number
     (:func:`nice_numbers`) if it is written with at most ``SPARE_DIGITS``
     more digits than the data require of the decimal value (any number used
     as an exponent: one more) and the loss stays acceptable - as is,
@@ -253,21 +289,32 @@ def snap_constants(
         model.values, model.fixed[i] = trial, number
         current[0] = max(current[0], loss)
 
-    for i in np.argsort(-np.abs(model.values)):
-        if deadline is not None and time.monotonic() > deadline:
-            break
-        value = model.values[i]
+    late = lambda: deadline is not None and time.monotonic() > deadline
+    free = lambda: [i for i in range(len(model.values)) if i not in model.fixed]
+
+    def dropped(i: int) -> np.ndarray:
         trial = model.values.copy()
         trial[i] = 0.0
+        return trial
+
+    # Terms first, the least needed first (spurious terms gone before the
+    # others are snapped), then nice numbers, the largest constant first.
+    for i in sorted(free(), key=lambda i: model.loss(dropped(i))):
+        if late():
+            break
+        trial = dropped(i)
         loss = model.loss(trial)
-        if not accepts(loss) and drop_refits > 0 and len(model.values) - len(model.fixed) > 1:
+        if not accepts(loss) and drop_refits > 0 and len(free()) > 1:
             drop_refits -= 1
             model.fixed[i] = sp.Integer(0)
             trial, loss = model.refit(trial, max_nfev=50)
             del model.fixed[i]
         if accepts(loss):
             keep(i, trial, sp.Integer(0), loss)
-            continue
+    for i in [i for i in np.argsort(-np.abs(model.values)) if i not in model.fixed]:
+        if late():
+            break
+        value = model.values[i]
         needed = _digits_needed(model, i, accepts)
         exponent = i in exponents  # x**(1/2) reads better than x**0.5
         for number, cost in nice_numbers(value, allow_pi):
@@ -425,7 +472,38 @@ def merge_numbers(expr: sp.Expr) -> sp.Expr:
             rest = [a for a in args if a is not numbers[0] and a is not sums[0]]
             spread = sp.Add(*[numbers[0] * t for t in sums[0].args])
             return sp.Mul(merge_numbers(spread), *rest)
+        # Likewise c*(a*u + b*v)**p: c goes into the sum as c**(1/p) (c > 0,
+        # or p an odd integer), so the fit has no scale to drift along.
+        powers = [a for a in args if a.is_Pow and a.base.is_Add and a.exp.is_Rational
+                  and a.exp != 0 and all(t.as_coeff_Mul()[0].has(sp.Float) for t in a.base.args)]
+        if len(numbers) == 1 and numbers[0].has(sp.Float) and len(powers) == 1:
+            c, power = float(numbers[0]), powers[0]
+            odd = power.exp.is_Integer and int(power.exp) % 2 == 1
+            if c > 0 or odd:
+                root = math.copysign(abs(c) ** (1.0 / float(power.exp)), c)
+                inner = sp.Add(*[sp.Float(root) * t for t in power.base.args])
+                rest = [a for a in args if a is not numbers[0] and a is not power]
+                return sp.Mul(sp.Pow(merge_numbers(inner), power.exp), *rest)
     return expr.func(*args)
+
+
+def fix_redundant(model: Parametric, reference_loss: float) -> float:
+    """Fix the constants others can stand in for (:meth:`Parametric.redundant`)
+    to 1 (with their sign), the others refitted, so that a fit has no free
+    scale to drift along (``c*sqrt(a*x + b*y)``, ``(a*x)/(b*y + c*z)``) and
+    the others come out as the nice numbers they are. Returns the loss the
+    next step is judged against."""
+    for i in model.redundant():
+        number = sp.Integer(1 if model.values[i] >= 0 else -1)
+        model.fixed[i] = number
+        trial = model.values.copy()
+        trial[i] = float(number)
+        trial, loss = model.refit(trial)
+        if model.fitness.accepts(loss, reference_loss):
+            model.values = trial
+        else:
+            del model.fixed[i]
+    return reference_loss
 
 
 def polish(
@@ -446,7 +524,11 @@ def polish(
     if not math.isfinite(reference):
         return model.expression(), reference
     if not late():
+        reference = fix_redundant(model, reference)
         reference = snap_constants(model, reference, allow_pi, deadline=deadline)
+        if model.fixed and len(model.fixed) < len(model.values):
+            # a constant fixed with the others refitted moves them: once more
+            reference = snap_constants(model, reference, allow_pi, max_refits=2, deadline=deadline)
     if not late():
         snapped = model.expression()
         simpler = merge_numbers(simplify(snapped, fitness))

@@ -9,13 +9,17 @@ propose equations that join its candidates (the hall of fame decides):
   ``y`` itself; the exponents are snapped to the nearest simple rationals
   (denominator <= ``EXPONENT_DENOMINATOR``) only when the data accept it
   (:meth:`Fitness.accepts`, a likelihood-ratio test);
-- :func:`rational_functions` - ``t(y) = P(x) / Q(x)`` with polynomials
-  ``P``, ``Q`` and ``t`` the identity or the square (then
-  ``y = sqrt(P/Q)``): the smallest singular vector of the linearised system
-  ``t(y) Q(x) - P(x) = 0`` starts a least-squares fit of all coefficients
-  on ``y``. Degree pairs are tried in order of their number of unknowns
-  (:func:`degree_pairs`); the first ``MAX_RATIONAL`` fits at the noise
-  floor are kept (the first exact one ends the search).
+- :func:`rational_functions` - ``t(y) = P(x) / Q(x)`` with ``t`` the
+  identity or the square (then ``y = sqrt(P/Q)``), in three passes:
+  an exact pass over polynomial degree pairs, in order of their number of
+  unknowns (:func:`degree_pairs`), keeps the first exact, unique solution
+  of the linearised system ``t(y) Q(x) - P(x) = 0`` (exact data);
+  forward selection (:func:`_forward_rational`, a beam search) picks sparse
+  ``P`` and ``Q`` among Laurent monomials by their loss on ``y`` (noisy
+  data: dense rational fits there are ill-conditioned); polynomials of
+  each degree are fitted by least squares and pruned by backward
+  elimination. The ``MAX_RATIONAL`` fits at the floor with the lowest BIC
+  are kept.
 
 Every candidate is a least-squares fit and is kept only if it is at the
 noise floor of the data (:meth:`NoiseFloor.reached`, the test the hall of
@@ -35,6 +39,7 @@ from fractions import Fraction
 
 import numpy as np
 import sympy as sp
+from threadpoolctl import threadpool_limits
 
 from .expressions import canonical_operator, normalise_ratio
 from .polish import Fitness, Parametric
@@ -54,6 +59,12 @@ MAX_REFINED = 40
 #: Reweighted linearised solves (Sanathanan-Koerner: divide the residual
 #: ``t Q - P`` by the previous ``Q``, so it approaches the error in ``t``).
 REWEIGHTS = 2
+#: Most terms (numerator and denominator) forward selection picks.
+MAX_SELECTED = 8
+#: Supports forward selection grows side by side (beam search).
+BEAM = 32
+#: Most monomials forward selection chooses from, in the numerator and in the denominator.
+MAX_MONOMIALS = 400
 #: Rows per unknown needed before a system is attempted.
 ROWS_PER_UNKNOWN = 1.5
 #: Smallest singular value (relative) of an exact solution, and the gap to
@@ -74,8 +85,10 @@ def candidates(
     and at the noise floor of ``fitness`` (default: exact data)."""
     ops = {canonical_operator(o) for o in operators}
     fitness = fitness or Fitness(X, y, symbols)
-    found = power_laws(X, y, symbols, ops, fitness)
-    found += rational_functions(X, y, symbols, ops, time_limit=time_limit, fitness=fitness)
+    # Small systems: one BLAS thread is faster (and much faster on a busy machine).
+    with threadpool_limits(limits=1, user_api="blas"):
+        found = power_laws(X, y, symbols, ops, fitness)
+        found += rational_functions(X, y, symbols, ops, time_limit=time_limit, fitness=fitness)
     return found
 
 
@@ -153,53 +166,50 @@ def rational_functions(
     if ({"sqrt", "^"} & ops) and (np.all(y >= -spread) or np.all(y <= spread)):
         transforms.append(("square", y**2))
     start = time.monotonic()
-    exact = _exact_rational(X, y, transforms, symbols, ops, fitness, start + time_limit)
+    exact = _first_exact(X, y, transforms, symbols, ops, fitness, start + time_limit)
     if exact is not None:
         return [exact]  # exact: approximations of lower degrees add nothing
-    found: list[sp.Expr] = []
-    for numerator, denominator in degree_pairs(X.shape[1]):  # both transforms, fewest unknowns first
-        if denominator and "/" not in ops:
-            continue
-        for name, target in transforms:
-            if time.monotonic() - start > time_limit or len(found) >= MAX_RATIONAL:
-                return found
-            if denominator == 0:  # a polynomial: ordinary least squares, then drop unneeded terms
-                if len(y) < ROWS_PER_UNKNOWN * math.comb(X.shape[1] + numerator, numerator):
-                    continue
-                expr = _backward_elimination(X, y, target, symbols, numerator, name, fitness)
-                if expr is None:
-                    continue
-                loss = fitness.loss(expr)
-            else:
-                k = len(_monomials(X.shape[1], numerator)) + len(_monomials(X.shape[1], denominator)) - 1
-                limit = REFINE_WITHIN * fitness.noise.threshold(k)
+    scored: list[tuple[float, sp.Expr]] = []  # (BIC, fit at the floor)
 
-                def close(values, name=name):
-                    if name == "square":
-                        values = np.sign(np.mean(y)) * np.sqrt(np.clip(values, 0, None))
-                    loss = float(np.mean((values - y) ** 2))
-                    return math.isfinite(loss) and loss <= limit
+    def consider(expr, what: str) -> bool:
+        """Score ``expr`` if it is at the floor; True if it is exact."""
+        if expr is None:
+            return False
+        loss, k = fitness.loss(expr), len(expr.atoms(sp.Float))
+        if not fitness.noise.reached(loss, k):
+            return False
+        logger.info("rational %s: %s", what, expr)
+        scored.append((_bic(loss, k, len(y), fitness), expr))
+        return loss <= fitness.floor
 
-                expr = _solve(X, target, symbols, numerator, denominator, accept=close)
-                if expr is None:
-                    continue
-                if name == "square":
-                    expr = sp.sqrt(expr) if np.mean(y) >= 0 else -sp.sqrt(expr)
-                loss = fitness.loss(expr)
-                if not loss <= REFINE_WITHIN * fitness.noise.threshold(len(expr.atoms(sp.Float))):
-                    continue
-                if not fitness.noise.reached(loss, k) and k <= MAX_REFINED:
-                    expr, loss = _least_squares(expr, fitness)
-            if fitness.noise.reached(loss, len(expr.atoms(sp.Float))):
-                logger.info("rational %s fit of degrees (%d, %d): %s", name, numerator, denominator, expr)
-                found.append(expr)
-                if loss <= fitness.floor:
-                    return found  # exact: higher degrees or other transforms add nothing
-    return found
+    for name, target in transforms:
+        if "/" in ops and time.monotonic() - start <= time_limit:
+            if consider(_forward_rational(X, y, target, symbols, name, fitness, start + time_limit),
+                        f"{name} fit, forward selection"):
+                return _best(scored)
+        for degree in range(1, MAX_DEGREE + 1):  # polynomials: least squares, then drop terms
+            if time.monotonic() - start > time_limit:
+                break
+            if len(y) < ROWS_PER_UNKNOWN * math.comb(X.shape[1] + degree, degree):
+                break
+            if consider(_backward_elimination(X, y, target, symbols, degree, name, fitness),
+                        f"{name} polynomial of degree {degree}"):
+                return _best(scored)
+    return _best(scored)
 
 
-def _exact_rational(X, y, transforms, symbols, ops: set[str], fitness: Fitness,
-                    deadline: float) -> sp.Expr | None:
+def _bic(loss: float, k: int, n: int, fitness: Fitness) -> float:
+    """Bayesian information criterion of a fit with ``k`` constants and ``loss``
+    (mean squared error; clamped at the numerical floor)."""
+    return n * math.log(max(loss, fitness.floor, 1e-300)) + k * math.log(n)
+
+
+def _best(scored: list[tuple[float, sp.Expr]]) -> list[sp.Expr]:
+    """The ``MAX_RATIONAL`` fits of lowest BIC, best first."""
+    return [expr for _, expr in sorted(scored, key=lambda pair: pair[0])[:MAX_RATIONAL]]
+
+
+def _first_exact(X, y, transforms, symbols, ops, fitness, deadline) -> sp.Expr | None:
     """The first ``t(y) = P/Q`` (in the order of :func:`degree_pairs`, both
     transforms) whose linearised system has an exact, unique solution (a
     null singular vector), if that solution is exact on ``y`` too, else
@@ -207,24 +217,14 @@ def _exact_rational(X, y, transforms, symbols, ops: set[str], fitness: Fitness,
     degrees before the least-squares fits, so that on exact data an exact
     rational function of high degree is not hidden by lower-degree
     approximations within the numerical floor. On noisy data no system has
-    a null vector and the pass costs a few milliseconds per system (singular
-    values only, on one BLAS thread: small SVDs on several threads of a
-    loaded machine are several times slower)."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"):
-        return _first_exact(X, y, transforms, symbols, ops, fitness, deadline)
-
-
-def _first_exact(X, y, transforms, symbols, ops, fitness, deadline) -> sp.Expr | None:
-    """The loop of :func:`_exact_rational`."""
+    a null vector and the pass costs a few milliseconds per system."""
     for numerator, denominator in degree_pairs(X.shape[1]):
         if denominator and "/" not in ops:
             continue
         for name, target in transforms:
             if time.monotonic() > deadline:
                 return None
-            expr = _solve(X, target, symbols, numerator, denominator, exact=True)
+            expr = _solve(X, target, symbols, numerator, denominator)
             if expr is None:
                 continue
             if name == "square":
@@ -291,65 +291,241 @@ def _monomials(P: int, degree: int) -> list[tuple[int, ...]]:
     return out
 
 
-def _solve(X, t, symbols, numerator: int, denominator: int, accept=None,
-           exact: bool = False) -> sp.Expr | None:
-    """The linearised least-squares ``t = P/Q`` of the given degrees, or
-    ``None`` (no unique solution, or ``accept(values of P/Q)`` is False:
-    checked before the expression is built, which is the costly part;
-    ``exact``: only an exact solution of the linearised system)."""
-    P = X.shape[1]
-    top, bottom = _monomials(P, numerator), _monomials(P, denominator)
-    unknowns = len(top) + len(bottom)
+class _System:
+    """The linearised system ``t Q(x) - P(x) = 0`` of ``t = P/Q`` at given
+    degrees: its columns ``M`` (denominator monomials times ``t``, then minus
+    the numerator monomials), on inputs and ``t`` scaled to order one for
+    conditioning (undone in :meth:`expression`)."""
+
+    def __init__(self, X, t, numerator: int, denominator: int):
+        P = X.shape[1]
+        self.top, self.bottom = _monomials(P, numerator), _monomials(P, denominator)
+        self.scale = np.sqrt(np.mean(X**2, axis=0))
+        self.scale[self.scale == 0] = 1.0
+        Z = X / self.scale
+        self.t_scale = float(np.sqrt(np.mean(t**2))) or 1.0
+        basis = lambda exponents: np.column_stack([np.prod(Z ** np.array(e), axis=1) for e in exponents])
+        self.Q, self.P = basis(self.bottom), basis(self.top)
+        self.M = np.hstack([(t / self.t_scale)[:, None] * self.Q, -self.P])
+
+    @property
+    def unknowns(self) -> int:
+        return self.M.shape[1]
+
+    def split(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(numerator, denominator) coefficients of ``w``, the denominator's
+        largest coefficient scaled to one."""
+        q, p = w[: len(self.bottom)], w[len(self.bottom):]
+        pivot = q[np.argmax(np.abs(q))]
+        return p / pivot, q / pivot
+
+    def values(self, w: np.ndarray) -> np.ndarray:
+        """``P/Q`` at the data for the solution ``w``."""
+        p, q = self.split(w)
+        with np.errstate(all="ignore"):
+            return self.t_scale * (self.P @ p) / (self.Q @ q)
+
+    def expression(self, w: np.ndarray, symbols) -> sp.Expr:
+        p, q = self.split(w)
+        threshold = 1e-9 * max(np.max(np.abs(q)), np.max(np.abs(p)))
+        z = [s / sp.Float(float(c)) for s, c in zip(symbols, self.scale)]
+
+        def polynomial(coefficients, exponents):
+            terms = [sp.Float(float(c)) * sp.Mul(*[zi**e for zi, e in zip(z, ex)])
+                     for c, ex in zip(coefficients, exponents) if abs(c) > threshold]
+            return sp.Add(*terms)
+
+        numer, denom = sp.fraction(sp.together(sp.Float(self.t_scale) * polynomial(p, self.top)
+                                               / polynomial(q, self.bottom)))
+        return normalise_ratio(sp.expand(numer) / sp.expand(denom))
+
+
+def _null_vector(M: np.ndarray, columns, weights=None) -> tuple[np.ndarray, np.ndarray] | None:
+    """The smallest right singular vector of ``M[:, columns]`` (rows divided
+    by ``weights``, columns normalised), scattered into a full-length vector,
+    and the singular values; ``None`` for a degenerate system."""
+    A = M[:, columns] if weights is None else M[:, columns] / weights[:, None]
+    norms = np.linalg.norm(A, axis=0)
+    if np.any(norms == 0) or not np.all(np.isfinite(A)):
+        return None
+    _, singular, vt = np.linalg.svd(A / norms, full_matrices=False)
+    w = np.zeros(M.shape[1])
+    w[columns] = vt[-1] / norms
+    return w, singular
+
+
+def _solve(X, t, symbols, numerator: int, denominator: int) -> sp.Expr | None:
+    """The exact, unique solution ``t = P/Q`` of the given degrees' linearised
+    system, or ``None``."""
+    unknowns = math.comb(X.shape[1] + numerator, numerator) + math.comb(X.shape[1] + denominator, denominator)
     if len(t) < ROWS_PER_UNKNOWN * unknowns or unknowns > MAX_UNKNOWNS:
         return None
-    # Inputs scaled to order one for conditioning; undone in the expression.
+    system = _System(X, t, numerator, denominator)
+    norms = np.linalg.norm(system.M, axis=0)
+    if np.any(norms == 0) or not np.all(np.isfinite(system.M)):
+        return None
+    singular = np.linalg.svd(system.M / norms, compute_uv=False)  # most systems: no exact solution
+    if singular[-1] > NULL * singular[0]:
+        return None
+    if len(singular) > 1 and singular[-2] < UNIQUE * singular[-1]:
+        return None  # an exact solution, but not a unique one: the degrees are too high
+    w, _ = _null_vector(system.M, np.arange(system.unknowns))
+    return system.expression(w, symbols)
+
+
+def _forward_rational(X, y, t, symbols, name: str, fitness: Fitness, deadline: float) -> sp.Expr | None:
+    """A sparse ``t(y) = P/(1 + Q)`` at the noise floor by forward selection, or ``None``.
+
+    ``P`` and ``Q`` are sums of Laurent monomials (:func:`_laurent`:
+    negative powers of the inputs that never vanish, ``|exponent| <= 2``),
+    so any ratio of two such sums has this form. Dense rational fits are
+    ill-conditioned on noisy data (nearby rational functions with a pole in
+    the domain fit the linearised system as well), so the terms are chosen
+    one at a time by what matters, the loss on ``y``, in a beam search: from
+    every single monomial of ``P``, the ``BEAM`` best supports grow by the
+    monomial of ``P`` or ``Q`` that lowers the loss, if significantly (the
+    likelihood-ratio margin of :meth:`NoiseFloor.margin`, corrected for the
+    number of monomials tried), until one is at the floor (at most
+    ``MAX_SELECTED`` terms). Each trial is the linear least squares
+    ``t = P - t Q`` with rows weighted by ``1 / |1 + Q|`` of the support it
+    grows from (Sanathanan-Koerner); the final support is refined by least
+    squares on ``y``.
+    """
+    exponents = _laurent(X, negative=True)
+    if not exponents:
+        return None
     scale = np.sqrt(np.mean(X**2, axis=0))
     scale[scale == 0] = 1.0
-    Z = X / scale
     t_scale = float(np.sqrt(np.mean(t**2))) or 1.0
     u = t / t_scale
-
-    def basis(exponents):
-        return np.column_stack([np.prod(Z ** np.array(e), axis=1) for e in exponents])
-
-    top_columns = basis(top)
-    M = np.hstack([u[:, None] * basis(bottom), -top_columns])
-    norms = np.linalg.norm(M, axis=0)
-    if np.any(norms == 0) or not np.all(np.isfinite(M)):
-        return None
-    if exact:  # singular values first: most systems have no exact solution
-        singular = np.linalg.svd(M / norms, compute_uv=False)
-        if singular[-1] > NULL * singular[0]:
-            return None  # no exact solution at these degrees
-    _, singular, vt = np.linalg.svd(M / norms, full_matrices=False)
-    if len(singular) > 1 and singular[-2] < UNIQUE * singular[-1] and singular[-1] < NULL * singular[0]:
-        return None  # an exact solution, but not a unique one: the degrees are too high
-    if exact and singular[-1] > NULL * singular[0]:
-        return None  # no exact solution at these degrees
-    w = vt[-1] / norms
-    bottom_columns = basis(bottom)
-    for _ in range(REWEIGHTS if len(bottom) > 1 and singular[-1] > NULL * singular[0] else 0):
-        q_values = np.abs(bottom_columns @ w[: len(bottom)])
-        if not np.all(q_values > 0):
-            break
-        weighted = M / q_values[:, None]
-        weighted_norms = np.linalg.norm(weighted, axis=0)
-        _, _, vt = np.linalg.svd(weighted / weighted_norms, full_matrices=False)
-        w = vt[-1] / weighted_norms
-    q, p = w[: len(bottom)], w[len(bottom):]
-    pivot = q[np.argmax(np.abs(q))]
-    q, p = q / pivot, p / pivot
     with np.errstate(all="ignore"):
-        values = t_scale * (top_columns @ p) / (basis(bottom) @ q)
-    if accept is not None and not accept(values):
+        basis = np.column_stack([np.prod((X / scale) ** np.array(e, dtype=float), axis=1)
+                                 for e in exponents])
+    finite = np.all(np.isfinite(basis), axis=0) & (np.linalg.norm(basis, axis=0) > 0)
+    finite[0] = True  # the constant
+    basis, exponents = basis[:, finite], [e for e, keep in zip(exponents, finite) if keep]
+    m = len(exponents)
+    columns = np.hstack([basis, -u[:, None] * basis])       # P terms, then Q terms
+    allowed = np.ones(2 * m, dtype=bool)
+    allowed[m] = False                                      # the constant of 1 + Q is the 1
+    sign = 1.0 if np.mean(y) >= 0 else -1.0
+    tests = int(allowed.sum())
+
+    def to_y(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+        """Mean squared errors on y of rational functions whose P and Q are the
+        columns of ``top`` and ``bottom`` (n, k)."""
+        with np.errstate(all="ignore"):
+            values = t_scale * top / (1.0 + bottom)
+            if name == "square":
+                values = sign * np.sqrt(np.clip(values, 0, None))
+            errors = np.mean((values - y[:, None]) ** 2, axis=0)
+        return np.where(np.isfinite(errors), errors, np.inf)
+
+    squares = columns**2
+
+    def grow(active: list[int], coefficients: np.ndarray):
+        """The supports ``active + [j]`` that fit the weighted linearised
+        system best (the ``2 BEAM`` smallest residuals): their indices ``j``,
+        losses on ``y`` and coefficients."""
+        S = np.array(active)
+        c = np.zeros(2 * m)
+        c[S] = coefficients
+        q = 1.0 + basis @ c[m:]
+        weights = 1.0 / np.abs(q) if np.all(np.isfinite(q)) and np.all(q != 0) else np.ones(len(u))
+        w2 = weights**2 / np.mean(weights**2)
+        k = len(S)
+        A = columns[:, S] * w2[:, None]
+        G = np.empty((2 * m, k + 1, k + 1))
+        G[:, :k, :k] = columns[:, S].T @ A
+        cross = A.T @ columns                                   # (k, 2m)
+        G[:, :k, k] = cross.T
+        G[:, k, :k] = cross.T
+        G[:, k, k] = w2 @ squares
+        h = np.empty((2 * m, k + 1))
+        h[:, :k] = A.T @ u
+        h[:, k] = (u * w2) @ columns
+        G[:, np.arange(k + 1), np.arange(k + 1)] *= 1.0 + 1e-12  # taken columns: singular
+        with np.errstate(all="ignore"):
+            try:
+                solved = np.linalg.solve(G, h[:, :, None])[:, :, 0]  # (2m, k+1)
+            except np.linalg.LinAlgError:
+                return [], [], []
+            residual = float(u**2 @ w2) - np.einsum("ij,ij->i", h, solved)
+        residual[~allowed | ~np.isfinite(residual)] = np.inf
+        residual[S] = np.inf
+        chosen = [j for j in np.argsort(residual)[: 2 * BEAM] if np.isfinite(residual[j])]
+        if not chosen:
+            return [], [], []
+        picked = solved[chosen]
+        top_mask, bottom_mask = S < m, S >= m
+        top = basis[:, S[top_mask]] @ picked[:, :k][:, top_mask].T             # (n, chosen)
+        bottom = basis[:, S[bottom_mask] - m] @ picked[:, :k][:, bottom_mask].T
+        for column, j in enumerate(chosen):
+            if j < m:
+                top[:, column] += basis[:, j] * picked[column, k]
+            else:
+                bottom[:, column] += basis[:, j - m] * picked[column, k]
+        return chosen, to_y(top, bottom), picked
+
+    # Supports of one monomial of P: closed-form least squares.
+    with np.errstate(all="ignore"):
+        single = (basis.T @ u) / np.einsum("ij,ij->j", basis, basis)
+    beam = [(float(to_y(basis[:, [j]] * single[j], np.zeros((len(u), 1)))[0]), [j], np.array([single[j]]))
+            for j in range(m) if np.isfinite(single[j])]
+    starts = beam
+    beam = sorted(beam, key=lambda state: state[0])[:BEAM]
+    for step in range(MAX_SELECTED - 1):
+        if any(fitness.noise.reached(loss, len(active)) for loss, active, _ in beam):
+            break
+        if time.monotonic() > deadline:
+            break
+        grown: dict[frozenset, tuple] = {}
+        for current, active, coefficients in (starts if step == 0 else beam):
+            if time.monotonic() > deadline:
+                break
+            margin = fitness.noise.margin(current, tests=tests)
+            for j, loss, solution in zip(*grow(active, coefficients)):
+                key = frozenset(active + [int(j)])
+                if loss < current - margin and (key not in grown or loss < grown[key][0]):
+                    grown[key] = (float(loss), active + [int(j)], solution)
+        if not grown:
+            break
+        beam = sorted(grown.values(), key=lambda state: state[0])[:BEAM]
+    current, active, coefficients = min(beam, key=lambda state: (
+        not fitness.noise.reached(state[0], len(state[1])), len(state[1]), state[0]))
+    if not current <= REFINE_WITHIN * fitness.noise.threshold(len(active)):
         return None
-    threshold = 1e-9 * max(np.max(np.abs(q)), np.max(np.abs(p)))
     z = [s / sp.Float(float(c)) for s, c in zip(symbols, scale)]
+    monomial = lambda e: sp.Mul(*[zi**int(k) for zi, k in zip(z, e)])
+    top = sp.Add(*[sp.Float(float(c) * t_scale) * monomial(exponents[a])
+                   for c, a in zip(coefficients, active) if a < m])
+    bottom = 1 + sp.Add(*[sp.Float(float(c)) * monomial(exponents[a - m])
+                          for c, a in zip(coefficients, active) if a >= m])
+    numer, denom = sp.fraction(sp.together(top / bottom))
+    expr = normalise_ratio(sp.expand(numer) / sp.expand(denom))
+    if name == "square":
+        expr = sign * sp.sqrt(expr)
+    refined, refined_loss = _least_squares(expr, fitness)
+    return refined if refined_loss <= current else expr
 
-    def polynomial(coefficients, exponents):
-        terms = [sp.Float(float(c)) * sp.Mul(*[zi**e for zi, e in zip(z, ex)])
-                 for c, ex in zip(coefficients, exponents) if abs(c) > threshold]
-        return sp.Add(*terms)
 
-    numer, denom = sp.fraction(sp.together(sp.Float(t_scale) * polynomial(p, top) / polynomial(q, bottom)))
-    return normalise_ratio(sp.expand(numer) / sp.expand(denom))
+def _laurent(X: np.ndarray, negative: bool = True) -> list[tuple[int, ...]]:
+    """Exponents of the (Laurent) monomials forward selection chooses from,
+    the constant first: every input to a power in -2..2 (negative powers only
+    for inputs that never vanish), total degree (sum of |powers|) at most
+    ``MAX_DEGREE``, lowered until there are at most ``MAX_MONOMIALS``."""
+    P = X.shape[1]
+    signs = [(i, 1) for i in range(P)] + [
+        (i, -1) for i in range(P) if negative and np.all(X[:, i] != 0)]
+    for total in range(MAX_DEGREE, 0, -1):
+        found: set[tuple[int, ...]] = set()
+        for size in range(1, total + 1):
+            for picks in itertools.combinations_with_replacement(signs, size):
+                e = [0] * P
+                for i, step in picks:
+                    e[i] += step
+                if all(abs(k) <= 2 for k in e) and any(e):
+                    found.add(tuple(e))
+        if len(found) <= MAX_MONOMIALS:
+            return [tuple([0] * P)] + sorted(found, key=lambda e: (sum(map(abs, e)), e))
+    return []
