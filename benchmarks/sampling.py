@@ -51,11 +51,6 @@ import warnings
 # torch's OpenMP): set before they are imported, inherited by --jobs workers.
 for _variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
-# Peer campaigns run in fresh (spawned) processes that inherit these: glibc
-# then returns torch's large freed buffers to the system instead of keeping
-# them (BoTorch's resident memory otherwise grew ~300 MB per batch).
-os.environ.setdefault("MALLOC_MMAP_THRESHOLD_", "65536")
-os.environ.setdefault("MALLOC_TRIM_THRESHOLD_", "65536")
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
