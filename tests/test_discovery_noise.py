@@ -202,3 +202,112 @@ def test_reference_flow_finds_the_sum_of_terms_readably():
     truth = velocity * sp.sin(viscosity / 2) + sp.cos(sp.Rational(11, 10) * radius)
     assert sp.simplify(sp.nsimplify(hof.best.sympy, rational=True) - truth) == 0, str(hof)
     assert hof.best.complexity <= 12 and len(hof) > 1
+
+
+# ---------------------------------------------------- sparse rational seeds
+def test_forward_selection_finds_sparse_rational_laws_in_noise():
+    """Dense rational fits fail at 1 % noise; forward selection over Laurent
+    monomials finds the few terms, and polishing gives the exact law."""
+    from medeq.discovery.polish import polish
+
+    names = ["c", "u", "v"]
+    c, u, v = symbols_for(names)
+    X, y, variance = _noisy(lambda c, u, v: (u + v) / (1 + u * v / c**2), names, level=0.01, seed=3)
+    fitness = Fitness(X, y, [c, u, v], NoiseFloor.of(y, variance))
+    found = seeds.rational_functions(X, y, [c, u, v], {"+", "-", "*", "/"}, fitness=fitness,
+                                     time_limit=60)
+    assert found and len(found[0].atoms(sp.Float)) <= 8
+    clean, _ = polish(found[0], fitness)
+    assert sp.simplify(clean - (u + v) / (1 + u * v / c**2)) == 0, clean
+
+    m, w = symbols_for(["m", "w"])
+    rng = np.random.default_rng(4)
+    X = np.column_stack([rng.uniform(1, 5, 300), rng.uniform(1, 2, 300), rng.uniform(3, 10, 300)])
+    y = X[:, 0] / np.sqrt(1 - X[:, 1] ** 2 / X[:, 2] ** 2)
+    variance = (0.01 * float(np.sqrt(np.mean(y**2)))) ** 2
+    y = y + rng.normal(0, variance**0.5, 300)
+    fitness = Fitness(X, y, [m, w, c], NoiseFloor.of(y, variance))
+    found = seeds.rational_functions(X, y, [m, w, c], {"+", "-", "*", "/", "sqrt"}, fitness=fitness,
+                                     time_limit=60)
+    laws = [polish(e, fitness)[0] for e in found]
+    assert any(sp.simplify(law**2 - m**2 / (1 - w**2 / c**2)) == 0 for law in laws), laws
+
+
+def test_redundant_scale_is_fixed_before_snapping():
+    """c*sqrt(a*x**2 + b*y**2) has one constant too many: the fit could drift
+    along it and leave every constant off its nice value."""
+    from medeq.discovery.polish import Parametric, polish
+
+    names = ["x", "y"]
+    x, yy = symbols_for(names)
+    X, y, variance = _noisy(lambda a, b: np.sqrt(a**2 + b**2), names, level=0.01, seed=6)
+    fitness = Fitness(X, y, [x, yy], NoiseFloor.of(y, variance))
+    drifted = sp.Float(0.95) * sp.sqrt(sp.Float(1.11) * x**2 + sp.Float(1.1) * yy**2)
+    ratio = Parametric(sp.Float(2.0) * x / (sp.Float(3.0) * x + sp.Float(0.5) * yy), fitness)
+    assert len(ratio.redundant()) == 1   # numerator and denominator share a scale
+    assert Parametric(sp.Float(2.0) * x + sp.Float(3.0) * yy, fitness).redundant() == []
+    clean, _ = polish(drifted, fitness)
+    assert sp.simplify(clean - sp.sqrt(x**2 + yy**2)) == 0, clean
+
+
+def test_front_charges_fitted_constants_on_noisy_data():
+    """At equal complexity, a law without constants beats an approximation
+    whose two constants buy a slightly lower loss (BIC)."""
+    a, b = symbols_for(["a", "b"])
+    law = a * b / (a + b)
+    approximation = sp.Float(0.31) * a + sp.Float(0.2) * b   # as complex as the law (7)
+    floor = NoiseFloor.of(np.random.default_rng(0).normal(0, 1, 300), 0.01, dof=75)
+    front = pareto_front([(law, 0.0100), (approximation, 0.0098)], ["a", "b"], noise=floor)
+    assert any(e.sympy == law for e in front)
+    exact_front = pareto_front([(law, 0.0100), (approximation, 0.0098)], ["a", "b"])
+    assert [e.sympy for e in exact_front] == [approximation]  # no noise floor: raw losses
+
+
+# ---------------------------------------------------------- additive structure
+def test_additive_groups_and_their_terms():
+    from medeq.discovery import structure
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-3, 3, (200, 4))
+    f = lambda Z: Z[:, 0] * np.sin(Z[:, 1]) + np.cos(Z[:, 2]) + 0.5 * Z[:, 3] ** 2
+    assert structure.additive_groups(f, X, seed=0) == [[0, 1], [2], [3]]
+    assert structure.additive_groups(lambda Z: Z[:, 0] * Z[:, 1] * Z[:, 2], X[:, :3], seed=0) == [[0, 1, 2]]
+    targets = structure.components(f, X, f(X), [[0, 1], [2], [3]], seed=0)
+    term = np.cos(X[:, 2])
+    assert np.allclose(targets[1] - targets[1].mean(), term - term.mean(), atol=1e-9)
+
+
+# ----------------------------------------------- noise too small for the GP
+def test_white_residuals_tell_noise_from_a_smooth_misfit():
+    from medeq.discovery.noise import Whiteness
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0, 1, (300, 3))
+    whiteness = Whiteness(X)
+    false_alarms = sum(not whiteness.white(rng.normal(size=300)) for _ in range(200))
+    assert false_alarms <= 4   # ~0.1 % expected
+    misfit = 0.01 * np.sin(3 * X[:, 0]) + 0.001 * rng.normal(size=300)
+    assert not whiteness.white(misfit)
+
+
+def test_floor_from_white_residuals_when_no_noise_was_found():
+    """0.1 % noise is below what a Gaussian process resolves (it reports none):
+    the simplest candidate with white residuals, as accurate as the best,
+    sets the floor; a smooth approximation does not."""
+    from medeq.discovery.engine import _white_floor
+
+    names = ["q", "e", "r"]
+    q, e, r = symbols_for(names)
+    X, y, variance = _noisy(lambda q, e, r: q / (e * r**2), names, level=0.001, seed=2)
+    floor = NoiseFloor.of(y, 0.0)
+    fitness = Fitness(X, y, [q, e, r], floor)
+    law = sp.Float(1.0) * q / (e * r**2)
+    approximation = sp.Float(0.5) * q / (e * r)
+    from medeq.discovery.noise import Whiteness
+    from medeq.discovery.expressions import make_function
+
+    whiteness = Whiteness(X)
+    white = lambda expr, symbols, inputs: whiteness.white(y - make_function(expr, symbols)(inputs))
+    found = _white_floor([approximation, law], floor, fitness, white)
+    assert found.noisy and 0.7 * variance < found.variance < 1.4 * variance
+    assert _white_floor([approximation], floor, fitness, white) is floor

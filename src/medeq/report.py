@@ -25,7 +25,9 @@ import sympy as sp
 from plotly.offline import get_plotlyjs
 
 from ._figures import CONFIG, response_label
+from .discovery.units import response_analyses
 from .fileio import atomic_write
+from .parameters import parameter_units
 
 logger = logging.getLogger(__name__)
 
@@ -205,9 +207,13 @@ def _equations(med) -> str:
     if not med.sr:
         return _section("equations", "Discovered equations", _note(
             "No equations discovered yet: call med.discover()."))
+    analyses = response_analyses(list(med.parameters.index), parameter_units(med.parameters),
+                                 getattr(med, "response_units", None), med.sr)
     parts = []
     for name, hall in med.sr.items():
-        parts.append(f"<h3>{html.escape(str(name))}</h3>\n{_hall_of_fame(hall)}")
+        groups = (f"<pre class=\"groups\">{html.escape(analyses[name].describe(str(name)))}</pre>\n"
+                  if name in analyses else "")
+        parts.append(f"<h3>{html.escape(str(name))}</h3>\n{groups}{_hall_of_fame(hall)}")
     return _section("equations", "Discovered equations", "\n".join(parts))
 
 

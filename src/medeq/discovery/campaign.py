@@ -113,8 +113,9 @@ def discover_campaign(
     noise_variance : float, optional
         The noise floor (response units squared). Default: the variances
         given with the results (``variances=``) where all are known, else the
-        noise level the response's surrogate fitted. (The dimensionless
-        search, whose target is rescaled, estimates its own floor.)
+        noise level the response's surrogate fitted. (With dimensional
+        analysis, the search of ``y / Y0`` gets it divided by ``Y0**2`` point
+        by point, and the equations are judged against it on ``y``.)
     dimensional_analysis : "auto", True or False
         Search ``y / Y0 = F(pi_1, ..., pi_k)`` over dimensionless groups
         (:mod:`medeq.discovery.units`): ``"auto"`` when every parameter and
@@ -179,13 +180,18 @@ def discover_campaign(
     if mode and not missing:
         hall_of_fame = dimensional.discover_dimensionless(
             X, y, parameter_names, units, response_unit, settings, response=name,
-            columns=columns, parsimony=parsimony, **engine_options,
+            columns=columns, parsimony=parsimony, noise_variance=floor, **engine_options,
         )
         if hall_of_fame is not None and (getattr(med, "verbose", 0) or 0) >= 1:
             print(hall_of_fame.dimensional_analysis.describe(name))
     if hall_of_fame is None:
+        surrogate = None
+        if getattr(med, "gp", None):
+            surrogate = lambda Z: np.asarray(  # noqa: E731 - the campaign's model of this response
+                med.predict(Z, response=name, return_std=False), dtype=float).reshape(-1)
         hall_of_fame = discover_arrays(X, y, parameter_names, settings, parsimony=parsimony,
-                                       columns=columns, noise_variance=floor, **engine_options)
+                                       columns=columns, noise_variance=floor, surrogate=surrogate,
+                                       **engine_options)
     if equation_file is not None:
         frame_with_response(hall_of_fame, name).to_csv(os.fspath(equation_file), index=False)
     if (getattr(med, "verbose", 0) or 0) >= 1:

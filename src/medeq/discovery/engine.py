@@ -48,6 +48,14 @@ crowded out by more accurate fits of the noise), then the most accurate.
 They are polished simplest first; once one is at the floor, candidates more
 than ``SETTLED_FACTOR`` times as complex (plus ``SETTLED_EXTRA``) are only
 rounded.
+
+Additive structure
+------------------
+When the data's surrogate shows that the law is a sum of terms in separate
+groups of inputs (:mod:`.structure`), each group is searched on its own
+(``STRUCTURE_SHARE`` of the budget in all) and the sums of their equations,
+refitted on the data, join the linear-algebra seeds: at the floor, they end
+the search early like any seed.
 """
 
 from __future__ import annotations
@@ -55,19 +63,19 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
 import sympy as sp
 
 from . import constraints as constraint_checks
-from . import seeds
+from . import seeds, structure
 from .backends import SearchSettings, get_backend
 from .equations import HallOfFame, pareto_front
-from .expressions import complexity, parse, symbols_for, to_string
-from .noise import NoiseFloor, estimate_noise_variance
-from .polish import Fitness, Parametric, polish, unfold_differences
+from .expressions import complexity, make_function, parse, symbols_for, to_string
+from .noise import NoiseFloor, Whiteness, data_surrogate, surrogate_noise
+from .polish import Fitness, Parametric, merge_numbers, polish, unfold_differences
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +101,10 @@ SETTLED_FACTOR, SETTLED_EXTRA = 2, 4
 CANDIDATE_SECONDS = 10.0
 #: Candidates more accurate than those near the floor that are polished too.
 ABOVE_FLOOR = 4
+#: Share of ``timeout`` for the searches of the additive groups (all together).
+STRUCTURE_SHARE = 0.3
+#: Equations of one additive group, besides its most accurate, tried in sums.
+ALTERNATIVES = 2
 #: Time limit of the linear-algebra candidates (or 15 % of the budget if more).
 SEED_SECONDS = 5.0
 
@@ -111,6 +123,8 @@ def discover_arrays(
     linear_seeds: bool = True,
     noise_variance: float | np.ndarray | None = None,
     early_stop: bool = True,
+    additive: bool = True,
+    surrogate: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> HallOfFame:
     """Discover equations ``y = f(X)`` and return their hall of fame.
 
@@ -149,6 +163,16 @@ def discover_arrays(
     early_stop : bool
         Stop the search once an equation is at the noise floor (see the
         module notes); ``False`` spends the whole budget.
+    additive : bool
+        Look for additive structure (:mod:`.structure`): when the data are a
+        sum of terms in separate groups of inputs, each group is searched on
+        its own for a share of the budget (``STRUCTURE_SHARE``; only with a
+        ``settings.timeout``) and the sums of their equations join the
+        candidates.
+    surrogate : callable, optional
+        The mean of a surrogate of ``y`` as a function of ``X`` (e.g. the
+        campaign's Gaussian process), used to find that structure; default:
+        a Gaussian process fitted here (the one that estimates the noise).
 
     Returns
     -------
@@ -184,9 +208,26 @@ def discover_arrays(
     started = time.monotonic()
     symbols = symbols_for(names)
     used = list(range(len(names))) if columns is None else [int(c) for c in columns]
-    floor = _noise_floor(X, y, noise_variance, settings.seed)
+    fitted = []  # a Gaussian process of (X, y), fitted once if needed
+
+    def model():
+        if not fitted:
+            fitted.extend(data_surrogate(X, y, settings.seed))
+        return fitted
+
+    floor = _noise_floor(X, y, noise_variance, lambda: surrogate_noise(model()[0]))
     logger.info("noise floor: variance %.4g (var(y) %.4g)", floor.variance, float(np.var(y)))
     fitness = Fitness(X, y, symbols, floor)
+    whiteness = Whiteness(X[:, used])
+
+    def white(expr: sp.Expr, variables, inputs) -> bool:
+        """Whether ``expr``'s residuals on ``inputs`` are white noise."""
+        try:
+            prediction = make_function(expr, variables)(inputs)
+        except (TypeError, ValueError, NameError, ZeroDivisionError, OverflowError):
+            return False
+        return bool(np.all(np.isfinite(prediction))) and whiteness.white(y - prediction)
+
     scale_x = np.array([_power_of_ten(X[:, i]) for i in used])
     scale_y = _power_of_ten(y)
     scaled = [sp.Dummy(f"z{i}") for i in used]
@@ -197,6 +238,15 @@ def discover_arrays(
         limit = SEED_SECONDS if settings.timeout is None else max(SEED_SECONDS, 0.15 * settings.timeout)
         seeded = seeds.candidates(X[:, used], y, [symbols[i] for i in used], operators, limit,
                                   fitness=Fitness(X[:, used], y, [symbols[i] for i in used], floor))
+    else:
+        seeded = []
+    if (additive and settings.timeout is not None and len(used) > 1
+            and not any(fitness.loss(e) <= fitness.floor for e in seeded)):
+        seeded += _additive_candidates(X, y, names, used, settings, fitness, surrogate or model()[1],
+                                       parsimony=parsimony, constraints=constraints,
+                                       nested_constraints=nested_constraints, backend=backend,
+                                       linear_seeds=linear_seeds, early_stop=early_stop)
+    if seeded:
         candidates += seeded
         fits = [(fitness.loss(e), len(e.atoms(sp.Float))) for e in seeded]
         seed_floor = floor.consistent(fits)  # an exact seed shows up the approximate ones
@@ -224,6 +274,13 @@ def discover_arrays(
             sizes = [complexity(expr) for (expr, _), (loss, k) in zip(front, fits) if current.reached(loss, k)]
             if seed_size is not None:
                 sizes.append(seed_size)
+            if not sizes and not floor.noisy:  # no noise found: white residuals are the floor
+                best = _best_fit(fits, floor)
+                for (expr, _), (loss, k) in sorted(zip(front, fits), key=lambda pair: complexity(pair[0][0])):
+                    if (loss > floor.numerical and best.reached(loss, k)
+                            and white(sp.Float(scale_y) * expr, scaled, X[:, used] / scale_x)):
+                        sizes.append(complexity(expr))
+                        break
             return min(sizes, default=None)
 
         search_settings = replace(search_settings, stop=reached)
@@ -235,6 +292,8 @@ def discover_arrays(
         candidates += [_refitted(u, fitness) for u, e in zip(unfolded, candidates) if u is not e]
     logger.info("%s search: %d candidates in %.1f s", backend, len(candidates), time.monotonic() - started)
 
+    if not floor.noisy and not any(fitness.loss(e) <= floor.numerical for e in candidates):
+        floor = _white_floor(candidates, floor, fitness, white)
     # The data are no noisier than the most accurate candidate says.
     floor = floor.consistent([(fitness.loss(e), len(e.atoms(sp.Float))) for e in candidates])
     fitness = Fitness(X, y, symbols, floor)
@@ -273,6 +332,60 @@ def discover_arrays(
     return pareto_front(polished, names, parsimony=parsimony, noise=floor)
 
 
+def _additive_candidates(X, y, names, used, settings: SearchSettings, fitness: Fitness,
+                         predict, **options) -> list[sp.Expr]:
+    """Sums of the equations of each additive group of inputs (:mod:`.structure`),
+    constants refitted on ``y``; none if the data are not additive."""
+    groups = [[i for i in group if i in used] for group in structure.additive_groups(predict, X, settings.seed)]
+    groups = [group for group in groups if group]
+    if len(groups) < 2:
+        return []
+    logger.info("additive groups: %s", [[names[i] for i in group] for group in groups])
+    targets = structure.components(predict, X, y, groups, settings.seed)
+    share = replace(settings, timeout=max(1.0, STRUCTURE_SHARE * settings.timeout / len(groups)))
+    parts = []
+    for group, target in zip(groups, targets):
+        found = discover_arrays(X[:, group], target, [names[i] for i in group], share,
+                                additive=False, **options)
+        parts.append([equation.sympy for equation in found][::-1])   # most accurate first
+    sums = [sp.Add(*[part[0] for part in parts])]
+    for j, part in enumerate(parts):  # each group's other equations, with the others' most accurate
+        for expr in part[1:ALTERNATIVES + 1]:
+            sums.append(sp.Add(*[expr if k == j else other[0] for k, other in enumerate(parts)]))
+    combined = [_refitted(merge_numbers(e), fitness) for e in sums]
+    logger.info("additive candidates: %s", [str(e) for e in combined])
+    return combined
+
+
+def _white_floor(candidates, floor: NoiseFloor, fitness: Fitness, white) -> NoiseFloor:
+    """When no noise was found and no candidate is exact: the floor the
+    simplest candidate with white residuals (:class:`.noise.Whiteness`)
+    shows, ``loss * n / (n - k)`` estimated from ``n - k`` degrees of
+    freedom, if no candidate is significantly more accurate
+    (:func:`_best_fit`); else ``floor`` unchanged."""
+    fits = [(fitness.loss(expr), len(expr.atoms(sp.Float))) for expr in candidates]
+    best = _best_fit(fits, floor)
+    for expr, (loss, k) in sorted(zip(candidates, fits), key=lambda pair: complexity(pair[0])):
+        if (math.isfinite(loss) and 2 * k < floor.n and best.reached(loss, k)
+                and white(expr, fitness.symbols, fitness.X)):
+            estimate = loss * floor.n / (floor.n - k)
+            logger.info("no noise found, but %s leaves white residuals: floor %.4g", expr, estimate)
+            return NoiseFloor(estimate, floor.n, floor.n - k, floor.numerical)
+    return floor
+
+
+def _best_fit(fits: Sequence[tuple[float, int]], floor: NoiseFloor) -> NoiseFloor:
+    """The floor the most accurate of ``fits`` ((loss, constants) pairs)
+    shows, as an estimate from ``n - k`` degrees of freedom: an equation not
+    at it is significantly less accurate than the best, so not at the floor."""
+    n = floor.n
+    estimates = [(loss * n / (n - k), k) for loss, k in fits if math.isfinite(loss) and 2 * k < n]
+    if not estimates:
+        return NoiseFloor(0.0, n, math.inf, floor.numerical)
+    variance, k = min(estimates)
+    return NoiseFloor(variance, n, n - k, floor.numerical)
+
+
 def _refitted(expr: sp.Expr, fitness: Fitness) -> sp.Expr:
     """``expr`` with its constants refitted by least squares (e.g. after a
     rewrite that holds only approximately)."""
@@ -281,10 +394,11 @@ def _refitted(expr: sp.Expr, fitness: Fitness) -> sp.Expr:
     return model.expression()
 
 
-def _noise_floor(X: np.ndarray, y: np.ndarray, noise_variance, seed) -> NoiseFloor:
-    """The :class:`NoiseFloor` of ``y`` from ``discover_arrays``'s ``noise_variance``."""
+def _noise_floor(X: np.ndarray, y: np.ndarray, noise_variance, estimate) -> NoiseFloor:
+    """The :class:`NoiseFloor` of ``y`` from ``discover_arrays``'s
+    ``noise_variance`` (``estimate()`` when it is ``None``)."""
     if noise_variance is None:
-        return NoiseFloor.of(y, estimate_noise_variance(X, y, seed), dof=ESTIMATE_DOF * len(y))
+        return NoiseFloor.of(y, estimate(), dof=ESTIMATE_DOF * len(y))
     if isinstance(noise_variance, bool):
         raise ValueError(f"noise_variance must be a number >= 0 or an array of them, got {noise_variance!r}.")
     values = np.asarray(noise_variance, dtype=float)

@@ -39,6 +39,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scipy.spatial import cKDTree
+
 from ..surrogate import NOISE_BOUNDS, GaussianProcessSurrogate
 
 #: Significance level of the "at the floor" test (false rejections of the true law).
@@ -49,6 +51,11 @@ LEVEL_STEP = 0.01
 AT_BOUND = 10.0
 #: Losses below this fraction of var(y) are numerically exact.
 NUMERICAL = 1e-10
+#: z-score of the residuals' nearest-neighbours correlation above which they
+#: are not white noise (one-sided, p ~ 1e-3).
+WHITE_Z = 3.0
+#: Neighbours of each point in that test.
+NEIGHBOURS = 5
 
 
 @dataclass(frozen=True)
@@ -112,14 +119,20 @@ class NoiseFloor:
         return NoiseFloor(max(min(estimates), 0.0), self.n, self.dof, self.numerical)
 
 
-def estimate_noise_variance(X: np.ndarray, y: np.ndarray, seed: int | None = None) -> float:
-    """Noise variance of ``y`` (response units squared) from a Gaussian process
-    fitted to ``(X, y)`` (inputs scaled to the unit cube)."""
+def data_surrogate(X: np.ndarray, y: np.ndarray, seed: int | None = None):
+    """A :class:`~medeq.surrogate.GaussianProcessSurrogate` fitted to ``(X, y)``
+    (inputs scaled to the unit cube), and its mean as a function of ``X``."""
     X = np.asarray(X, dtype=float)
     low, high = X.min(axis=0), X.max(axis=0)
     span = np.where(high > low, high - low, 1.0)
     model = GaussianProcessSurrogate(seed=seed).fit((X - low) / span, np.asarray(y, dtype=float))
-    return surrogate_noise(model)
+    return model, lambda Z: model.predict((np.asarray(Z, dtype=float) - low) / span, return_std=False)
+
+
+def estimate_noise_variance(X: np.ndarray, y: np.ndarray, seed: int | None = None) -> float:
+    """Noise variance of ``y`` (response units squared) from a Gaussian process
+    fitted to ``(X, y)`` (inputs scaled to the unit cube)."""
+    return surrogate_noise(data_surrogate(X, y, seed)[0])
 
 
 def surrogate_noise(model) -> float:
@@ -153,3 +166,56 @@ def denoising_error(X: np.ndarray, y: np.ndarray, seed: int | None = None, folds
         model = GaussianProcessSurrogate(seed=seed).fit(unit[train], y[train])
         errors[part] = model.predict(unit[part], return_std=False) - y[part]
     return float(np.mean(errors**2))
+
+
+class Whiteness:
+    """Whether residuals on the inputs ``X`` are white noise.
+
+    The residuals of the law behind noisy data are the noise: uncorrelated
+    from one point to the next. Those of an approximation are a smooth
+    function of the inputs: a point's residual is close to its neighbours'.
+    With ``r`` the centred residuals and ``W`` the symmetrised,
+    row-normalised adjacency of each point's ``NEIGHBOURS`` nearest
+    neighbours (inputs scaled to the unit cube), ``T = r'Wr / r'r`` has mean
+    ``~0`` and variance ``~2 tr(W^2) / n^2`` for white noise; residuals are
+    white when ``T`` is below ``WHITE_Z`` standard deviations. This needs no
+    noise level: it is the test of "at the floor" when the Gaussian process
+    found no noise (it cannot tell noise a thousand times smaller than the
+    data's spread from the function's own variation).
+    """
+
+    def __init__(self, X: np.ndarray):
+        X = np.asarray(X, dtype=float)
+        low, high = X.min(axis=0), X.max(axis=0)
+        unit = (X - low) / np.where(high > low, high - low, 1.0)
+        self.n = len(X)
+        k = min(NEIGHBOURS, self.n - 1)
+        self.rows = self.columns = None
+        if k < 1:
+            return
+        neighbours = cKDTree(unit).query(unit, k=k + 1)[1][:, 1:]
+        rows = np.repeat(np.arange(self.n), k)
+        columns = neighbours.ravel()
+        # W = (A + A^T) / 2 with A[i, j] = 1/k for j a neighbour of i.
+        weights: dict[tuple[int, int], float] = {}
+        for i, j in zip(rows, columns):
+            for pair in ((int(i), int(j)), (int(j), int(i))):
+                weights[pair] = weights.get(pair, 0.0) + 0.5 / k
+        pairs = np.array(list(weights))
+        self.rows, self.columns = pairs[:, 0], pairs[:, 1]
+        self.weights = np.array(list(weights.values()))
+        self.sd = math.sqrt(2.0 * float(self.weights @ self.weights)) / self.n
+
+    def z(self, residuals: np.ndarray) -> float:
+        """The statistic ``T`` in standard deviations of its white-noise distribution."""
+        if self.rows is None:
+            return math.inf
+        r = np.asarray(residuals, dtype=float)
+        r = r - r.mean()
+        total = float(r @ r)
+        if not (math.isfinite(total) and total > 0):
+            return math.inf
+        return float(np.sum(self.weights * r[self.rows] * r[self.columns])) / total / self.sd
+
+    def white(self, residuals: np.ndarray) -> bool:
+        return self.z(residuals) < WHITE_Z

@@ -8,7 +8,7 @@ the best refitted loss (:meth:`Fitness.accepts`). The steps, in order:
    Levenberg-Marquardt (engines such as Operon tune constants in float32);
 2. :func:`snap_constants` - replace each constant by the simplest "nice"
    number the data supports: 0 (dropping the term), integers, small
-   rationals ``p/q`` (``|p|, q <= 12``), and those times ``pi``, ``1/pi``,
+   rationals ``p/q`` (``|p|, q <= 12``), and those times ``pi``, ``1/pi``, ``e``, ``1/e``,
    ``pi**2``, ``sqrt(pi)``, ``sqrt(2)``, ``sqrt(3)``, ``sqrt(2*pi)`` or their
    inverses - only when it is written with at most ``SPARE_DIGITS`` more
    digits than the data
@@ -41,7 +41,8 @@ logger = logging.getLogger(__name__)
 #: Irrational factors a constant may be recognised as a rational multiple of,
 #: with the complexity cost charged for each.
 _BASES = (
-    (sp.Integer(1), 0), (sp.pi, 1), (1 / sp.pi, 1), (sp.pi**2, 2), (1 / sp.pi**2, 2),
+    (sp.Integer(1), 0), (sp.pi, 1), (1 / sp.pi, 1), (sp.E, 1), (1 / sp.E, 1),
+    (sp.pi**2, 2), (1 / sp.pi**2, 2),
     (sp.sqrt(sp.pi), 2), (1 / sp.sqrt(sp.pi), 2), (sp.sqrt(2), 2), (sp.sqrt(3), 2),
     (sp.sqrt(2 * sp.pi), 2), (1 / sp.sqrt(2 * sp.pi), 2),
 )
@@ -66,6 +67,9 @@ SPARE_DIGITS = 1
 #: Relative singular value of the (column-normalised) Jacobian below which a
 #: direction of the constants leaves the prediction unchanged.
 REDUNDANT = 1e-5
+
+#: Largest square root (sympy operation count) :func:`unsquare_roots` factors.
+MAX_FACTOR_OPS = 40
 
 #: What sympy's rewrites raise on expressions they cannot handle (skipped).
 _SYMPY_FAILURES = (TypeError, ValueError, NotImplementedError, RecursionError, sp.PolynomialError)
@@ -268,7 +272,8 @@ def snap_constants(
     when it is zero): zero (dropping a term) if the data accept it, as is
     or with the other constants refitted (backward elimination: each step is
     a likelihood-ratio test against the current equation,
-    :meth:`Fitness.accepts`). Then each remaining one, the largest first: a "nice" number
+    :meth:`Fitness.accepts`). Then each remaining one, the largest first: a
+    "nice" number (of the simplest accepted ones, the most accurate)
     (:func:`nice_numbers`) if it is written with at most ``SPARE_DIGITS``
     more digits than the data require of the decimal value (any number used
     as an exponent: one more) and the loss stays acceptable - as is,
@@ -317,9 +322,11 @@ def snap_constants(
         value = model.values[i]
         needed = _digits_needed(model, i, accepts)
         exponent = i in exponents  # x**(1/2) reads better than x**0.5
+        chosen = None  # (loss, trial, number, cost): the best of the simplest accepted
         for number, cost in nice_numbers(value, allow_pi):
-            allowance = needed + exponent
-            if cost > allowance + SPARE_DIGITS:
+            if chosen is not None and cost > chosen[3]:
+                break  # as simple numbers as the accepted one were all tried
+            if cost > needed + exponent + SPARE_DIGITS:
                 continue
             trial = model.values.copy()
             trial[i] = float(number)
@@ -329,9 +336,10 @@ def snap_constants(
                 model.fixed[i] = number
                 trial, loss = model.refit(trial, max_nfev=50)
                 del model.fixed[i]
-            if accepts(loss):
-                keep(i, trial, number, loss)
-                break
+            if accepts(loss) and (chosen is None or loss < chosen[0]):
+                chosen = (loss, trial, number, cost)
+        if chosen is not None:
+            keep(i, chosen[1], chosen[2], chosen[0])
     return current[0]
 
 
@@ -346,6 +354,9 @@ def simplify(expr: sp.Expr, fitness: Fitness) -> sp.Expr:
     back = {v: k for k, v in positive.items()}
     work = expr.xreplace(positive)
     rewrites = [work]
+    unsquared = unsquare_roots(expr, fitness)  # sqrt(a**2*b) -> a*sqrt(b) where a > 0 on the data
+    if unsquared is not expr:
+        rewrites.append(unsquared.xreplace(positive))
     # ``force=True`` rewrites (e.g. sqrt(1/x) -> 1/sqrt(x)) are valid on the
     # data's domain only; the numerical check below keeps them honest.
     forced = (lambda e: sp.powsimp(e, force=True), lambda e: sp.powdenest(e, force=True))
@@ -377,6 +388,51 @@ def simplify(expr: sp.Expr, fitness: Fitness) -> sp.Expr:
         if np.allclose(values, reference, rtol=1e-9, atol=1e-12 * (np.max(np.abs(reference)) + 1e-300)):
             best, best_size = candidate, candidate_size
     return best
+
+
+def unsquare_roots(expr: sp.Expr, fitness: Fitness) -> sp.Expr:
+    """Take perfect squares out of square roots where the data fix their sign:
+    ``sqrt((x - t*u)**2 / (c**2 - u**2))`` becomes ``(x - t*u) / sqrt(c**2 - u**2)``
+    when ``x - t*u > 0`` at every data point (sympy cannot know it). The
+    result is kept only if it agrees with ``expr`` on the data."""
+    roots = [p for p in expr.atoms(sp.Pow) if p.exp == sp.Rational(1, 2)
+             and sp.count_ops(p.base) <= MAX_FACTOR_OPS]
+    if not roots:
+        return expr
+    replacements = {}
+    for root in roots:
+        try:
+            factored = sp.factor(sp.together(root.base))
+        except (TypeError, ValueError, NotImplementedError, sp.PolynomialError):
+            continue
+        outside, inside = sp.Integer(1), sp.Integer(1)
+        for factor in sp.Mul.make_args(factored):
+            base, power = factor.as_base_exp()
+            if power.is_Integer and abs(power) >= 2 and base.free_symbols:
+                half = power // 2 if power > 0 else -((-power) // 2)
+                with np.errstate(all="ignore"):
+                    values = make_function(base, fitness.symbols)(fitness.X)
+                sign = 1 if np.all(values > 0) else -1 if np.all(values < 0) else 0
+                if sign:
+                    outside *= (sign * base) ** half
+                    inside *= base ** (power - 2 * half)
+                    continue
+            inside *= factor
+        if outside != 1:
+            try:  # what stays inside, unfactored: sqrt(c**2 - u**2), not sqrt(c - u)*sqrt(c + u)
+                top, bottom = sp.fraction(sp.cancel(root.base / outside**2))
+                if bottom.could_extract_minus_sign():
+                    top, bottom = -top, -bottom
+                replacements[root] = outside * sp.sqrt(top) / sp.sqrt(bottom)
+            except _SYMPY_FAILURES:
+                replacements[root] = outside * sp.sqrt(inside)
+    if not replacements:
+        return expr
+    candidate = expr.xreplace(replacements)
+    with np.errstate(all="ignore"):
+        before = make_function(expr, fitness.symbols)(fitness.X)
+        after = make_function(candidate, fitness.symbols)(fitness.X)
+    return candidate if np.allclose(after, before, rtol=1e-9, equal_nan=False) else expr
 
 
 def unfold_differences(expr: sp.Expr, X: np.ndarray, symbols: Sequence[sp.Symbol]) -> sp.Expr:

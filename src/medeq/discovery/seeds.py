@@ -46,19 +46,13 @@ from .polish import Fitness, Parametric
 
 logger = logging.getLogger(__name__)
 
-#: Highest degree of a numerator or denominator polynomial.
+#: Highest degree of a numerator or denominator polynomial (forward
+#: selection: total degree, sum of |powers|, of a Laurent monomial).
 MAX_DEGREE = 4
 #: Most unknowns of one rational-function system.
 MAX_UNKNOWNS = 300
-#: Rational functions at the floor kept (the first ones in the order of
-#: degree_pairs; a floor estimated too high lets an approximation pass, and a
-#: later, exact fit then shows it up).
+#: Rational functions and polynomials at the floor kept (the lowest BIC).
 MAX_RATIONAL = 3
-#: Most coefficients refined by nonlinear least squares (costly beyond).
-MAX_REFINED = 40
-#: Reweighted linearised solves (Sanathanan-Koerner: divide the residual
-#: ``t Q - P`` by the previous ``Q``, so it approaches the error in ``t``).
-REWEIGHTS = 2
 #: Most terms (numerator and denominator) forward selection picks.
 MAX_SELECTED = 8
 #: Supports forward selection grows side by side (beam search).
@@ -72,8 +66,8 @@ ROWS_PER_UNKNOWN = 1.5
 NULL, UNIQUE = 1e-9, 1e3
 #: Largest denominator of a snapped power-law exponent.
 EXPONENT_DENOMINATOR = 3
-#: A linearised solution is refined by least squares only if its loss is
-#: within this factor of the floor's threshold (others are far from any fit).
+#: A forward selection is refined by least squares (and kept) only if its
+#: loss is within this factor of the floor's threshold.
 REFINE_WITHIN = 20.0
 
 
@@ -154,9 +148,11 @@ def rational_functions(
     X: np.ndarray, y: np.ndarray, symbols: Sequence[sp.Symbol], ops: set[str],
     time_limit: float = 5.0, fitness: Fitness | None = None,
 ) -> list[sp.Expr]:
-    """The first ``t(y) = P(x)/Q(x)`` (``t`` the identity or the square), in
-    the order of :func:`degree_pairs`, whose least-squares fits are at the
-    noise floor (at most ``MAX_RATIONAL``; an exact one ends the list)."""
+    """Fits ``t(y) = P(x)/Q(x)`` (``t`` the identity or the square) at the
+    noise floor, best BIC first (at most ``MAX_RATIONAL``): the first exact
+    one in the order of :func:`degree_pairs` alone, if any; else sparse
+    rational functions by forward selection (noisy data) and polynomials
+    pruned by backward elimination, within ``time_limit`` seconds."""
     fitness = fitness or Fitness(X, y, symbols)
     if not {"+", "*"} <= ops:
         return []
@@ -182,11 +178,13 @@ def rational_functions(
         scored.append((_bic(loss, k, len(y), fitness), expr))
         return loss <= fitness.floor
 
-    for name, target in transforms:
-        if "/" in ops and time.monotonic() - start <= time_limit:
+    # Forward selection on noisy data (exact data: the exact pass above).
+    for name, target in transforms if "/" in ops and fitness.noise.noisy else []:
+        if time.monotonic() - start <= time_limit:
             if consider(_forward_rational(X, y, target, symbols, name, fitness, start + time_limit),
                         f"{name} fit, forward selection"):
                 return _best(scored)
+    for name, target in transforms:
         for degree in range(1, MAX_DEGREE + 1):  # polynomials: least squares, then drop terms
             if time.monotonic() - start > time_limit:
                 break
@@ -291,86 +289,44 @@ def _monomials(P: int, degree: int) -> list[tuple[int, ...]]:
     return out
 
 
-class _System:
-    """The linearised system ``t Q(x) - P(x) = 0`` of ``t = P/Q`` at given
-    degrees: its columns ``M`` (denominator monomials times ``t``, then minus
-    the numerator monomials), on inputs and ``t`` scaled to order one for
-    conditioning (undone in :meth:`expression`)."""
-
-    def __init__(self, X, t, numerator: int, denominator: int):
-        P = X.shape[1]
-        self.top, self.bottom = _monomials(P, numerator), _monomials(P, denominator)
-        self.scale = np.sqrt(np.mean(X**2, axis=0))
-        self.scale[self.scale == 0] = 1.0
-        Z = X / self.scale
-        self.t_scale = float(np.sqrt(np.mean(t**2))) or 1.0
-        basis = lambda exponents: np.column_stack([np.prod(Z ** np.array(e), axis=1) for e in exponents])
-        self.Q, self.P = basis(self.bottom), basis(self.top)
-        self.M = np.hstack([(t / self.t_scale)[:, None] * self.Q, -self.P])
-
-    @property
-    def unknowns(self) -> int:
-        return self.M.shape[1]
-
-    def split(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(numerator, denominator) coefficients of ``w``, the denominator's
-        largest coefficient scaled to one."""
-        q, p = w[: len(self.bottom)], w[len(self.bottom):]
-        pivot = q[np.argmax(np.abs(q))]
-        return p / pivot, q / pivot
-
-    def values(self, w: np.ndarray) -> np.ndarray:
-        """``P/Q`` at the data for the solution ``w``."""
-        p, q = self.split(w)
-        with np.errstate(all="ignore"):
-            return self.t_scale * (self.P @ p) / (self.Q @ q)
-
-    def expression(self, w: np.ndarray, symbols) -> sp.Expr:
-        p, q = self.split(w)
-        threshold = 1e-9 * max(np.max(np.abs(q)), np.max(np.abs(p)))
-        z = [s / sp.Float(float(c)) for s, c in zip(symbols, self.scale)]
-
-        def polynomial(coefficients, exponents):
-            terms = [sp.Float(float(c)) * sp.Mul(*[zi**e for zi, e in zip(z, ex)])
-                     for c, ex in zip(coefficients, exponents) if abs(c) > threshold]
-            return sp.Add(*terms)
-
-        numer, denom = sp.fraction(sp.together(sp.Float(self.t_scale) * polynomial(p, self.top)
-                                               / polynomial(q, self.bottom)))
-        return normalise_ratio(sp.expand(numer) / sp.expand(denom))
-
-
-def _null_vector(M: np.ndarray, columns, weights=None) -> tuple[np.ndarray, np.ndarray] | None:
-    """The smallest right singular vector of ``M[:, columns]`` (rows divided
-    by ``weights``, columns normalised), scattered into a full-length vector,
-    and the singular values; ``None`` for a degenerate system."""
-    A = M[:, columns] if weights is None else M[:, columns] / weights[:, None]
-    norms = np.linalg.norm(A, axis=0)
-    if np.any(norms == 0) or not np.all(np.isfinite(A)):
-        return None
-    _, singular, vt = np.linalg.svd(A / norms, full_matrices=False)
-    w = np.zeros(M.shape[1])
-    w[columns] = vt[-1] / norms
-    return w, singular
-
-
 def _solve(X, t, symbols, numerator: int, denominator: int) -> sp.Expr | None:
     """The exact, unique solution ``t = P/Q`` of the given degrees' linearised
-    system, or ``None``."""
-    unknowns = math.comb(X.shape[1] + numerator, numerator) + math.comb(X.shape[1] + denominator, denominator)
-    if len(t) < ROWS_PER_UNKNOWN * unknowns or unknowns > MAX_UNKNOWNS:
+    system ``t Q(x) - P(x) = 0``, or ``None``: the smallest singular vector
+    of its columns (denominator monomials times ``t``, then minus the
+    numerator monomials; inputs and ``t`` scaled to order one for
+    conditioning, undone in the expression)."""
+    P = X.shape[1]
+    top, bottom = _monomials(P, numerator), _monomials(P, denominator)
+    if len(t) < ROWS_PER_UNKNOWN * (len(top) + len(bottom)) or len(top) + len(bottom) > MAX_UNKNOWNS:
         return None
-    system = _System(X, t, numerator, denominator)
-    norms = np.linalg.norm(system.M, axis=0)
-    if np.any(norms == 0) or not np.all(np.isfinite(system.M)):
+    scale = np.sqrt(np.mean(X**2, axis=0))
+    scale[scale == 0] = 1.0
+    Z = X / scale
+    t_scale = float(np.sqrt(np.mean(t**2))) or 1.0
+    basis = lambda exponents: np.column_stack([np.prod(Z ** np.array(e), axis=1) for e in exponents])
+    M = np.hstack([(t / t_scale)[:, None] * basis(bottom), -basis(top)])
+    norms = np.linalg.norm(M, axis=0)
+    if np.any(norms == 0) or not np.all(np.isfinite(M)):
         return None
-    singular = np.linalg.svd(system.M / norms, compute_uv=False)  # most systems: no exact solution
+    singular = np.linalg.svd(M / norms, compute_uv=False)  # most systems: no exact solution
     if singular[-1] > NULL * singular[0]:
         return None
     if len(singular) > 1 and singular[-2] < UNIQUE * singular[-1]:
         return None  # an exact solution, but not a unique one: the degrees are too high
-    w, _ = _null_vector(system.M, np.arange(system.unknowns))
-    return system.expression(w, symbols)
+    w = np.linalg.svd(M / norms, full_matrices=False)[2][-1] / norms
+    q, p = w[: len(bottom)], w[len(bottom):]
+    pivot = q[np.argmax(np.abs(q))]
+    q, p = q / pivot, p / pivot
+    threshold = 1e-9 * max(np.max(np.abs(q)), np.max(np.abs(p)))
+    z = [s / sp.Float(float(c)) for s, c in zip(symbols, scale)]
+
+    def polynomial(coefficients, exponents):
+        terms = [sp.Float(float(c)) * sp.Mul(*[zi**e for zi, e in zip(z, ex)])
+                 for c, ex in zip(coefficients, exponents) if abs(c) > threshold]
+        return sp.Add(*terms)
+
+    numer, denom = sp.fraction(sp.together(sp.Float(t_scale) * polynomial(p, top) / polynomial(q, bottom)))
+    return normalise_ratio(sp.expand(numer) / sp.expand(denom))
 
 
 def _forward_rational(X, y, t, symbols, name: str, fitness: Fitness, deadline: float) -> sp.Expr | None:
@@ -472,6 +428,8 @@ def _forward_rational(X, y, t, symbols, name: str, fitness: Fitness, deadline: f
         single = (basis.T @ u) / np.einsum("ij,ij->j", basis, basis)
     beam = [(float(to_y(basis[:, [j]] * single[j], np.zeros((len(u), 1)))[0]), [j], np.array([single[j]]))
             for j in range(m) if np.isfinite(single[j])]
+    if not beam:
+        return None
     starts = beam
     beam = sorted(beam, key=lambda state: state[0])[:BEAM]
     for step in range(MAX_SELECTED - 1):
