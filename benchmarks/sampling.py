@@ -43,8 +43,14 @@ import argparse
 import json
 import os
 import platform
+import sys
 import time
 import warnings
+
+# One thread per process for every numerical library (numpy's BLAS, GPy,
+# torch's OpenMP): set before they are imported, inherited by --jobs workers.
+for _variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -243,8 +249,10 @@ def emukit_campaign(f, parameters, seed: int):
     reference = qmc.Sobol(d, scramble=True, seed=seed).random(512)
     acquisition = IntegratedVarianceReduction(model, space, x_monte_carlo=reference)
     # Maximised over 1024 random points, as DVASampler picks among 1024
-    # candidates (emukit's gradient optimiser took > 10 min for one Branin
-    # campaign on this machine).
+    # candidates. IVR has no gradients (has_gradients is False), so emukit's
+    # default GradientAcquisitionOptimizer would polish its 1000 random anchor
+    # points with finite-difference L-BFGS-B: > 15 min for one Branin campaign
+    # on this loaded machine, against ~10 s of CPU with random search.
     optimizer = RandomSearchAcquisitionOptimizer(space, num_eval_points=1024)
     for n in sizes[1:]:
         model.optimize()
@@ -254,6 +262,10 @@ def emukit_campaign(f, parameters, seed: int):
         y = np.vstack([y, f(from_unit(new, parameters))[:, None]])
         model.set_data(x, y)
     return x
+
+
+#: optimize_acqf budget of the BoTorch peer (joint q-batch, BoTorch's default).
+BOTORCH_OPTIMISER = {"num_restarts": 4, "raw_samples": 128, "sequential": False}
 
 
 def botorch_campaign(f, parameters, seed: int):
@@ -280,8 +292,9 @@ def botorch_campaign(f, parameters, seed: int):
             warnings.simplefilter("ignore")
             fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
             acquisition = qNegIntegratedPosteriorVariance(model, mc_points=reference)
-            new, _ = optimize_acqf(acquisition, bounds, q=n, num_restarts=4, raw_samples=256,
-                                   sequential=True)
+            # BoTorch's default joint optimisation of the q points (one
+            # L-BFGS-B over n * d variables), modest restarts and raw samples.
+            new, _ = optimize_acqf(acquisition, bounds, q=n, **BOTORCH_OPTIMISER)
         new = np.clip(new.detach().numpy(), 0, 1)
         x = np.vstack([x, new])
         y = np.concatenate([y, f(from_unit(new, parameters))])
@@ -289,6 +302,28 @@ def botorch_campaign(f, parameters, seed: int):
 
 
 PEERS = {"emukit": emukit_campaign, "botorch": botorch_campaign}
+
+
+def run_peer(key: str, name: str, seed: int):
+    """One peer campaign on one function: its design and the CPU seconds it took."""
+    f, bounds, _ = FUNCTIONS[name]
+    with threadpool_limits(limits=1, user_api="blas"):
+        start = time.process_time()
+        design = PEERS[key](f, make_parameters(bounds), seed)
+        return design, time.process_time() - start
+
+
+def peer_in_fresh_process(key: str, name: str, seed: int):
+    """``run_peer`` in a spawned process, so its memory is returned when it ends.
+
+    In one long process BoTorch's resident memory grew by hundreds of MB per
+    batch (13.7 GB and an out-of-memory kill after six campaigns).
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(run_peer, key, name, seed).result()
 
 
 def available_peers() -> list[str]:
@@ -319,12 +354,16 @@ def run_function(name, seeds, designs, sampler_settings: dict) -> dict:
                     design, times = dva_campaign(f, parameters, seed, sampler_settings)
                     sample_times += times
                 elif key in PEERS:
-                    design = PEERS[key](f, parameters, seed)
+                    design, cpu = peer_in_fresh_process(key, name, seed)
+                    start -= cpu  # the child's CPU time, not this process's
                 else:
                     design = STATIC[key](d, seed=seed).sample(10 * d)
                 seconds[key] += time.process_time() - start
                 y = f(from_unit(design, parameters))
                 scores[key].append(reference_nrmse(design, y, test_unit, test_y))
+            # One line per finished seed, so that a run stopped early still tells.
+            print(f"# {name} seed {seed}: " + ", ".join(
+                f"{key} {scores[key][-1]:.4f}" for key in designs), file=sys.stderr, flush=True)
     row = {"function": name, "group": group, "d": d, "N": 10 * d, "scores": scores,
            "cpu_s": seconds, "sample_ms": 1000 * float(np.mean(sample_times or [np.nan]))}
     if "lhs" in designs:
@@ -513,7 +552,8 @@ def main(argv=None) -> None:
     if args.json:
         with open(args.json, "w") as out:
             json.dump({"seeds": list(seeds), "settings": settings, "rows": rows}, out, indent=1)
-    print(f"campaign wall time {time.perf_counter() - start:.0f} s")
+    print(f"campaign wall time {time.perf_counter() - start:.0f} s, load average "
+          f"{os.getloadavg()[0]:.1f} / {os.getloadavg()[2]:.1f} (1 / 15 min) at the end")
     if not args.no_timings:
         t = timings()
         print("TIMINGS (wall s / CPU s of this process; wall includes waiting on a loaded "
