@@ -311,3 +311,12 @@ def test_floor_from_white_residuals_when_no_noise_was_found():
     found = _white_floor([approximation, law], floor, fitness, white)
     assert found.noisy and 0.7 * variance < found.variance < 1.4 * variance
     assert _white_floor([approximation], floor, fitness, white) is floor
+
+
+def test_an_equation_beyond_the_parser_is_left_out_not_a_failure():
+    from medeq.discovery.engine import read_back
+
+    x, = symbols_for(["x"])
+    huge = sum(sp.Float(1.0 + i / 7) * sp.sin(x * (i + 1)) for i in range(2000))
+    assert read_back(huge, ["x"]) is None
+    assert read_back(sp.Float(2.0) * x + 1, ["x"]) == 2 * x + 1
