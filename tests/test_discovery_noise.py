@@ -319,4 +319,4 @@ def test_an_equation_beyond_the_parser_is_left_out_not_a_failure():
     x, = symbols_for(["x"])
     huge = sp.Add(*[sp.Float(1.0 + i / 7) * x ** (i + 2) for i in range(400)])  # > 5000 characters
     assert read_back(huge, ["x"]) is None
-    assert read_back(sp.Float(2.0) * x + 1, ["x"]) == 2 * x + 1
+    assert read_back(sp.Float(2.5) * x + 1, ["x"]) - (sp.Float(2.5) * x + 1) == 0
