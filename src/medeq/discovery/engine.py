@@ -269,6 +269,10 @@ def discover_arrays(
             asked with an empty front before the search, that of an exact seed."""
             if not front:
                 return exact_size
+            # an equation beyond maxsize would be dropped: it cannot end the search
+            front = [(expr, mse) for expr, mse in front if complexity(expr) <= settings.maxsize]
+            if not front:
+                return None
             fits = [(mse * scale_y**2, len(expr.atoms(sp.Float))) for expr, mse in front]
             current = floor.consistent(fits)  # no noisier than the best fit says
             sizes = [complexity(expr) for (expr, _), (loss, k) in zip(front, fits) if current.reached(loss, k)]

@@ -8,7 +8,7 @@ the best refitted loss (:meth:`Fitness.accepts`). The steps, in order:
    Levenberg-Marquardt (engines such as Operon tune constants in float32);
 2. :func:`snap_constants` - replace each constant by the simplest "nice"
    number the data supports: 0 (dropping the term), integers, small
-   rationals ``p/q`` (``|p|, q <= 12``), and those times ``pi``, ``1/pi``, ``e``, ``1/e``,
+   rationals ``p/q`` (``|p|, q <= 12``), and those times ``pi``, ``1/pi``,
    ``pi**2``, ``sqrt(pi)``, ``sqrt(2)``, ``sqrt(3)``, ``sqrt(2*pi)`` or their
    inverses - only when it is written with at most ``SPARE_DIGITS`` more
    digits than the data
@@ -41,8 +41,7 @@ logger = logging.getLogger(__name__)
 #: Irrational factors a constant may be recognised as a rational multiple of,
 #: with the complexity cost charged for each.
 _BASES = (
-    (sp.Integer(1), 0), (sp.pi, 1), (1 / sp.pi, 1), (sp.E, 1), (1 / sp.E, 1),
-    (sp.pi**2, 2), (1 / sp.pi**2, 2),
+    (sp.Integer(1), 0), (sp.pi, 1), (1 / sp.pi, 1), (sp.pi**2, 2), (1 / sp.pi**2, 2),
     (sp.sqrt(sp.pi), 2), (1 / sp.sqrt(sp.pi), 2), (sp.sqrt(2), 2), (sp.sqrt(3), 2),
     (sp.sqrt(2 * sp.pi), 2), (1 / sp.sqrt(2 * sp.pi), 2),
 )
