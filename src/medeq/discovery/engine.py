@@ -272,7 +272,7 @@ def discover_arrays(
             # an equation beyond maxsize would be dropped: it cannot end the search
             front = [(expr, mse) for expr, mse in front if complexity(expr) <= settings.maxsize]
             if not front:
-                return None
+                return seed_size
             fits = [(mse * scale_y**2, len(expr.atoms(sp.Float))) for expr, mse in front]
             current = floor.consistent(fits)  # no noisier than the best fit says
             sizes = [complexity(expr) for (expr, _), (loss, k) in zip(front, fits) if current.reached(loss, k)]
