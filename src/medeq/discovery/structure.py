@@ -32,8 +32,10 @@ import numpy as np
 INTERACTION = 1e-4
 #: Random point pairs used to measure the interactions.
 PAIRS = 256
-#: Data rows the partial dependences average over.
+#: Data rows the partial dependences average over (fewer for large data:
+#: at most GRID_POINTS surrogate evaluations per group).
 REFERENCE_ROWS = 64
+GRID_POINTS = 20000
 
 
 def additive_groups(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray,
@@ -85,7 +87,8 @@ def components(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray, y: np
     the surrogate's centred partial dependence on that group's inputs)."""
     X = np.asarray(X, dtype=float)
     rng = np.random.default_rng(seed)
-    rows = X[rng.choice(len(X), size=min(REFERENCE_ROWS, len(X)), replace=False)]
+    size = min(REFERENCE_ROWS, len(X), max(4, GRID_POINTS // max(len(X), 1)))
+    rows = X[rng.choice(len(X), size=size, replace=False)]
     terms = []
     for group in groups:
         grid = np.repeat(rows[None, :, :], len(X), axis=0)          # (n, r, P)
