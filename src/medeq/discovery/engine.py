@@ -215,7 +215,7 @@ def discover_arrays(
             fitted.extend(data_surrogate(X, y, settings.seed))
         return fitted
 
-    floor = _noise_floor(X, y, noise_variance, lambda: surrogate_noise(model()[0]))
+    floor = noise_floor(X, y, noise_variance, lambda: surrogate_noise(model()[0]))
     logger.info("noise floor: variance %.4g (var(y) %.4g)", floor.variance, float(np.var(y)))
     fitness = Fitness(X, y, symbols, floor)
     whiteness = Whiteness(X[:, used])
@@ -411,7 +411,7 @@ def _refitted(expr: sp.Expr, fitness: Fitness) -> sp.Expr:
     return model.expression()
 
 
-def _noise_floor(X: np.ndarray, y: np.ndarray, noise_variance, estimate) -> NoiseFloor:
+def noise_floor(X: np.ndarray, y: np.ndarray, noise_variance, estimate) -> NoiseFloor:
     """The :class:`NoiseFloor` of ``y`` from ``discover_arrays``'s
     ``noise_variance`` (``estimate()`` when it is ``None``)."""
     if noise_variance is None:

@@ -402,7 +402,7 @@ def unsquare_roots(expr: sp.Expr, fitness: Fitness) -> sp.Expr:
     for root in roots:
         try:
             factored = sp.factor(sp.together(root.base))
-        except (TypeError, ValueError, NotImplementedError, sp.PolynomialError):
+        except _SYMPY_FAILURES:
             continue
         outside, inside = sp.Integer(1), sp.Integer(1)
         for factor in sp.Mul.make_args(factored):
