@@ -122,6 +122,7 @@ def discover_arrays(
     columns: Sequence[int] | None = None,
     linear_seeds: bool = True,
     noise_variance: float | np.ndarray | None = None,
+    noise_dof: float | None = None,
     early_stop: bool = True,
     additive: bool = True,
     surrogate: Callable[[np.ndarray], np.ndarray] | None = None,
@@ -159,7 +160,11 @@ def discover_arrays(
         test, the estimate counting for ``ESTIMATE_DOF * n`` degrees of freedom); an array holds known per-sample
         variances (their mean is the floor; chi-square test). ``None``: fitted
         here with a Gaussian process (:func:`.noise.estimate_noise_variance`).
-        ``0`` declares the data exact.
+        ``0`` declares the data exact. Unequal per-sample variances widen
+        the test (:attr:`.NoiseFloor.spread`).
+    noise_dof : float, optional
+        Degrees of freedom of ``noise_variance`` when it is an estimate
+        (default: ``ESTIMATE_DOF * n`` for a float; an array is exact).
     early_stop : bool
         Stop the search once an equation is at the noise floor (see the
         module notes); ``False`` spends the whole budget.
@@ -215,7 +220,7 @@ def discover_arrays(
             fitted.extend(data_surrogate(X, y, settings.seed))
         return fitted
 
-    floor = noise_floor(X, y, noise_variance, lambda: surrogate_noise(model()[0]))
+    floor = noise_floor(X, y, noise_variance, lambda: surrogate_noise(model()[0]), noise_dof)
     logger.info("noise floor: variance %.4g (var(y) %.4g)", floor.variance, float(np.var(y)))
     fitness = Fitness(X, y, symbols, floor)
     whiteness = Whiteness(X[:, used])
@@ -234,12 +239,24 @@ def discover_arrays(
 
     candidates = [sp.Float(float(np.mean(y)))]
     at_floor, seeded_at_floor, seeded_exact = False, [], []
+    seeded = []
     if linear_seeds:
         limit = SEED_SECONDS if settings.timeout is None else max(SEED_SECONDS, 0.15 * settings.timeout)
-        seeded = seeds.candidates(X[:, used], y, [symbols[i] for i in used], operators, limit,
-                                  fitness=Fitness(X[:, used], y, [symbols[i] for i in used], floor))
-    else:
-        seeded = []
+        seed_start = time.monotonic()
+        seed_symbols = [symbols[i] for i in used]
+        seeded = seeds.candidates(X[:, used], y, seed_symbols, operators, limit,
+                                  fitness=Fitness(X[:, used], y, seed_symbols, floor))
+        if not seeded and floor.upper() is not floor:
+            # The estimated noise may be too low: fits at its upper bound
+            # whose residuals are white set the floor (as after the search).
+            # (At least half the seeds' time again; the search gets less.)
+            left = max(limit - (time.monotonic() - seed_start), limit / 2)
+            loose = seeds.candidates(X[:, used], y, seed_symbols, operators, left,
+                                     fitness=Fitness(X[:, used], y, seed_symbols, floor.upper()))
+            raised = _white_floor(loose, floor, fitness, white)
+            if raised is not floor:
+                floor, fitness = raised, Fitness(X, y, symbols, raised)
+                seeded = [e for e in loose if floor.reached(fitness.loss(e), len(e.atoms(sp.Float)))]
     if (additive and settings.timeout is not None and len(used) > 1
             and not any(fitness.loss(e) <= fitness.floor for e in seeded)):
         seeded += _additive_candidates(X, y, names, used, settings, fitness, surrogate or model()[1],
@@ -296,7 +313,8 @@ def discover_arrays(
         candidates += [_refitted(u, fitness) for u, e in zip(unfolded, candidates) if u is not e]
     logger.info("%s search: %d candidates in %.1f s", backend, len(candidates), time.monotonic() - started)
 
-    if not floor.noisy and not any(fitness.loss(e) <= floor.numerical for e in candidates):
+    fits = [(fitness.loss(e), len(e.atoms(sp.Float))) for e in candidates]
+    if not any(floor.reached(loss, k) for loss, k in fits):  # no noise found, or too little
         floor = _white_floor(candidates, floor, fitness, white)
     # The data are no noisier than the most accurate candidate says.
     floor = floor.consistent([(fitness.loss(e), len(e.atoms(sp.Float))) for e in candidates])
@@ -364,19 +382,23 @@ def _additive_candidates(X, y, names, used, settings: SearchSettings, fitness: F
 
 
 def _white_floor(candidates, floor: NoiseFloor, fitness: Fitness, white) -> NoiseFloor:
-    """When no noise was found and no candidate is exact: the floor the
-    simplest candidate with white residuals (:class:`.noise.Whiteness`)
-    shows, ``loss * n / (n - k)`` estimated from ``n - k`` degrees of
-    freedom, if no candidate is significantly more accurate
-    (:func:`_best_fit`); else ``floor`` unchanged."""
+    """When no candidate reaches the floor (no noise found, or an estimate
+    too low): the floor the simplest candidate with white residuals
+    (:class:`.noise.Whiteness`) shows, ``loss * n / (n - k)`` estimated from
+    ``n - k`` degrees of freedom, if no candidate is significantly more
+    accurate (:func:`_best_fit`) and it is above ``floor``; else ``floor``
+    unchanged."""
     fits = [(fitness.loss(expr), len(expr.atoms(sp.Float))) for expr in candidates]
     best = _best_fit(fits, floor)
     for expr, (loss, k) in sorted(zip(candidates, fits), key=lambda pair: complexity(pair[0])):
         if (math.isfinite(loss) and 2 * k < floor.n and best.reached(loss, k)
                 and white(expr, fitness.symbols, fitness.X)):
             estimate = loss * floor.n / (floor.n - k)
-            logger.info("no noise found, but %s leaves white residuals: floor %.4g", expr, estimate)
-            return NoiseFloor(estimate, floor.n, floor.n - k, floor.numerical)
+            if estimate <= floor.variance:
+                break
+            logger.info("no candidate at the floor %.4g, but %s leaves white residuals: floor %.4g",
+                        floor.variance, expr, estimate)
+            return replace(floor, variance=estimate, dof=floor.n - k)
     return floor
 
 
@@ -387,9 +409,9 @@ def _best_fit(fits: Sequence[tuple[float, int]], floor: NoiseFloor) -> NoiseFloo
     n = floor.n
     estimates = [(loss * n / (n - k), k) for loss, k in fits if math.isfinite(loss) and 2 * k < n]
     if not estimates:
-        return NoiseFloor(0.0, n, math.inf, floor.numerical)
+        return replace(floor, variance=0.0, dof=math.inf)
     variance, k = min(estimates)
-    return NoiseFloor(variance, n, n - k, floor.numerical)
+    return replace(floor, variance=variance, dof=n - k)
 
 
 def read_back(expr: sp.Expr, names: Sequence[str]) -> sp.Expr | None:
@@ -411,24 +433,28 @@ def _refitted(expr: sp.Expr, fitness: Fitness) -> sp.Expr:
     return model.expression()
 
 
-def noise_floor(X: np.ndarray, y: np.ndarray, noise_variance, estimate) -> NoiseFloor:
+def noise_floor(X: np.ndarray, y: np.ndarray, noise_variance, estimate, dof: float | None = None) -> NoiseFloor:
     """The :class:`NoiseFloor` of ``y`` from ``discover_arrays``'s
-    ``noise_variance`` (``estimate()`` when it is ``None``)."""
+    ``noise_variance`` (``estimate()`` when it is ``None``) and ``noise_dof``
+    (``dof``)."""
+    if dof is not None and (isinstance(dof, bool) or not isinstance(dof, (int, float)) or not dof > 0):
+        raise ValueError(f"noise_dof must be a number > 0 (or None), got {dof!r}.")
+    estimated = ESTIMATE_DOF * len(y) if dof is None else float(dof)
     if noise_variance is None:
-        return NoiseFloor.of(y, estimate(), dof=ESTIMATE_DOF * len(y))
+        return NoiseFloor.of(y, estimate(), dof=estimated)
     if isinstance(noise_variance, bool):
         raise ValueError(f"noise_variance must be a number >= 0 or an array of them, got {noise_variance!r}.")
     values = np.asarray(noise_variance, dtype=float)
     if values.ndim == 0:
         if not (math.isfinite(float(values)) and values >= 0):
             raise ValueError(f"noise_variance must be a finite number >= 0, got {noise_variance!r}.")
-        return NoiseFloor.of(y, float(values), dof=ESTIMATE_DOF * len(y))
+        return NoiseFloor.of(y, float(values), dof=estimated)
     if values.shape != y.shape or not np.all(np.isfinite(values)) or np.any(values < 0):
         raise ValueError(
             f"noise_variance must be a number or one finite variance >= 0 per sample "
             f"(shape {y.shape}); got shape {values.shape}."
         )
-    return NoiseFloor.of(y, float(np.mean(values)))
+    return NoiseFloor.per_sample(y, values, dof=math.inf if dof is None else float(dof))
 
 
 def _power_of_ten(values: np.ndarray) -> float:

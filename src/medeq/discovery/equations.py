@@ -274,7 +274,7 @@ def pareto_front(
     Keeps, for increasing complexity, each equation whose loss is lower than
     every simpler one's (with ``noise`` on noisy data, losses charged for
     their fitted constants as BIC does); with ``parsimony > 0`` an equation must also improve
-    the log-loss by at least ``parsimony`` per extra unit of complexity over
+    that (charged) log-loss by at least ``parsimony`` per extra unit of complexity over
     the previous kept one (losses clamped as for :attr:`HallOfFame.best`).
     Scores are computed on the kept front.
 
@@ -306,6 +306,7 @@ def pareto_front(
         ):
             best[size] = (ranked, loss, expr)
     front: list[tuple[int, float, sp.Expr]] = []
+    charged: list[float] = []
     lowest = math.inf
     for size in sorted(best):
         ranked, loss, expr = best[size]
@@ -313,7 +314,9 @@ def pareto_front(
             continue
         lowest = ranked
         front.append((size, loss, expr))
+        charged.append(ranked)
     clamped = _clamped_losses([f[1] for f in front])
+    gains = _clamped_losses(charged)  # what parsimony weighs: charged losses, as the front
     flags = [None] * len(front)
     if noise is not None:
         counts = [len(expr.atoms(sp.Float)) for _, _, expr in front]
@@ -324,7 +327,7 @@ def pareto_front(
     for i in range(len(front)):
         if kept and i != protected:
             j = kept[-1]
-            gain = math.log(clamped[j] / clamped[i])
+            gain = math.log(gains[j] / gains[i])
             if gain <= 0 or gain < parsimony * (front[i][0] - front[j][0]):
                 continue
         kept.append(i)

@@ -35,7 +35,7 @@ inputs.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -68,15 +68,28 @@ class NoiseFloor:
     n: int
     dof: float = math.inf
     numerical: float = 0.0
+    #: ``mean(s_i**4) / mean(s_i**2)**2`` of per-sample variances ``s_i**2``
+    #: (1: the same for all): the sum of squared residuals then scatters
+    #: like a chi-square of ``n / spread`` degrees of freedom (Satterthwaite).
+    spread: float = 1.0
 
     @classmethod
-    def of(cls, y: np.ndarray, variance: float | None, dof: float = math.inf) -> "NoiseFloor":
+    def of(cls, y: np.ndarray, variance: float | None, dof: float = math.inf,
+           spread: float = 1.0) -> "NoiseFloor":
         y = np.asarray(y, dtype=float)
-        spread = float(np.var(y)) if len(y) else 0.0
-        scale = spread if spread > 0 else float(np.mean(y**2)) if len(y) else 0.0
+        scatter = float(np.var(y)) if len(y) else 0.0
+        scale = scatter if scatter > 0 else float(np.mean(y**2)) if len(y) else 0.0
         numerical = NUMERICAL * scale if scale > 0 else 1e-300
         value = 0.0 if variance is None or not math.isfinite(variance) else max(float(variance), 0.0)
-        return cls(value, max(len(y), 1), dof, numerical)
+        return cls(value, max(len(y), 1), dof, numerical, spread)
+
+    @classmethod
+    def per_sample(cls, y: np.ndarray, variances: np.ndarray, dof: float = math.inf) -> "NoiseFloor":
+        """The floor of ``y`` whose samples have the noise ``variances``."""
+        variances = np.asarray(variances, dtype=float)
+        mean = float(np.mean(variances)) if len(variances) else 0.0
+        spread = float(np.mean(variances**2)) / mean**2 if mean > 0 else 1.0
+        return cls.of(y, mean, dof=dof, spread=max(spread, 1.0))
 
     @property
     def noisy(self) -> bool:
@@ -89,10 +102,11 @@ class NoiseFloor:
 
         n = self.n
         free = max(n - int(k), 1)
+        effective = free / self.spread
         if self.dof == math.inf:
-            quantile = special.chdtri(free, LEVEL) / free
+            quantile = special.chdtri(effective, LEVEL) / effective
         else:
-            quantile = special.fdtri(free, max(self.dof, 1.0), 1 - LEVEL)
+            quantile = special.fdtri(effective, max(self.dof, 1.0), 1 - LEVEL)
         return self.variance * quantile * free / n + self.numerical
 
     def reached(self, loss: float, k: int = 0) -> bool:
@@ -107,6 +121,17 @@ class NoiseFloor:
         level = LEVEL_STEP / max(int(tests), 1)
         return special.chdtri(1, level) * max(loss, self.variance) / self.n + self.numerical
 
+    def upper(self) -> "NoiseFloor":
+        """This floor at the upper ``1 - LEVEL`` confidence bound of its
+        variance (an estimate from ``dof`` degrees of freedom may be that
+        much too low); unchanged when the variance is known exactly."""
+        from scipy import special
+
+        if self.dof == math.inf or not self.noisy:
+            return self
+        factor = self.dof / special.chdtri(self.dof, 1 - LEVEL)
+        return replace(self, variance=self.variance * factor)
+
     def consistent(self, fits: list[tuple[float, int]]) -> "NoiseFloor":
         """This floor, lowered to the best unbiased noise estimate of ``fits``
         ((loss, constants) pairs, only those with ``constants < n / 2``)."""
@@ -116,7 +141,7 @@ class NoiseFloor:
         ]
         if not estimates or min(estimates) >= self.variance:
             return self
-        return NoiseFloor(max(min(estimates), 0.0), self.n, self.dof, self.numerical)
+        return replace(self, variance=max(min(estimates), 0.0))
 
 
 def data_surrogate(X: np.ndarray, y: np.ndarray, seed: int | None = None):

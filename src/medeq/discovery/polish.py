@@ -32,6 +32,7 @@ from fractions import Fraction
 
 import numpy as np
 import sympy as sp
+from sympy.functions.elementary.trigonometric import TrigonometricFunction
 
 from .expressions import complexity, constants, make_function, normalise_ratio
 from .noise import NoiseFloor
@@ -46,10 +47,20 @@ _BASES = (
     (sp.sqrt(2 * sp.pi), 2), (1 / sp.sqrt(2 * sp.pi), 2),
 )
 
+#: Largest denominator of a simple fraction or multiple of pi, sqrt(2), ...
+MAX_DENOMINATOR = 12
 #: Largest numerator of a simple fraction or multiple of pi, sqrt(2), ...
 MAX_NUMERATOR = 12
 #: Largest numerator or denominator of a rational multiple of pi, sqrt(2), ...
 MAX_IRRATIONAL_TERM = 8
+
+#: Nice numbers are looked for within this relative distance of a constant,
+#: or within ``SNAP_SIGMAS`` standard errors of it when the data determine it
+#: less well (noisy data: 0.985 +- 0.01 may be 1); at most ``MAX_TOLERANCE``.
+#: Which of them is taken is the likelihood-ratio test's decision.
+NICE_TOLERANCE = 1e-2
+SNAP_SIGMAS = 3.0
+MAX_TOLERANCE = 0.5
 
 #: Only rationals this simple (digits) are tried with the other constants
 #: refitted around them; other numbers must fit as they are.
@@ -76,6 +87,8 @@ _SYMPY_FAILURES = (TypeError, ValueError, NotImplementedError, RecursionError, s
 #: Largest simplifiable expression (sympy operation count); beyond it sympy's
 #: ``simplify`` can take minutes, so only cheap rewrites are tried.
 MAX_SIMPLIFY_OPS = 30
+#: ... and at most this many trigonometric functions (none nested in another).
+MAX_SIMPLIFY_TRIG = 2
 
 
 class Fitness:
@@ -175,6 +188,22 @@ class Parametric:
         loss = self.loss(fitted) if np.all(np.isfinite(result.x)) else math.inf
         return (fitted, loss) if loss <= start else (values, start)
 
+    def jacobian(self, free: Sequence[int]) -> np.ndarray | None:
+        """Derivatives of the prediction by the constants ``free`` (finite
+        differences, one column each); ``None`` where it is not finite."""
+        base = self.function(self.fitness.X, *self.values)
+        if not np.all(np.isfinite(base)):
+            return None
+        columns = []
+        for i in free:
+            step = 1e-6 * max(abs(self.values[i]), 1e-3)
+            trial = self.values.copy()
+            trial[i] += step
+            with np.errstate(all="ignore"):
+                columns.append((self.function(self.fitness.X, *trial) - base) / step)
+        J = np.column_stack(columns) if columns else np.empty((len(base), 0))
+        return J if np.all(np.isfinite(J)) else None
+
     def redundant(self) -> list[int]:
         """Free constants that other constants can stand in for: for each
         direction in which the prediction does not change (a null vector of
@@ -183,18 +212,8 @@ class Parametric:
         free = [i for i in range(len(self.values)) if i not in self.fixed]
         if len(free) < 2:
             return []
-        base = self.function(self.fitness.X, *self.values)
-        if not np.all(np.isfinite(base)):
-            return []
-        columns = []
-        for i in free:
-            step = 1e-6 * max(abs(self.values[i]), 1e-3)
-            trial = self.values.copy()
-            trial[i] += step
-            with np.errstate(all="ignore"):
-                columns.append((self.function(self.fitness.X, *trial) - base) / step)
-        J = np.column_stack(columns)
-        if not np.all(np.isfinite(J)):
+        J = self.jacobian(free)
+        if J is None:
             return []
         J = J / np.maximum(np.linalg.norm(J, axis=0), 1e-300)
         _, singular, vt = np.linalg.svd(J, full_matrices=False)
@@ -206,6 +225,21 @@ class Parametric:
                 found.append(pick)
         return found
 
+    def standard_errors(self) -> np.ndarray:
+        """Standard error of each constant (0 for fixed ones): the linearised
+        least-squares covariance ``s2 (J'J)^-1`` of the free constants, with
+        ``s2`` the larger of the noise floor and the current loss."""
+        errors = np.zeros(len(self.values))
+        free = [i for i in range(len(self.values)) if i not in self.fixed]
+        J = self.jacobian(free) if free else None
+        if J is None:
+            return errors
+        s2 = max(self.loss(), self.fitness.noise.variance)
+        with np.errstate(all="ignore"):
+            covariance = np.linalg.pinv(J.T @ J) * s2
+        errors[free] = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
+        return np.where(np.isfinite(errors), errors, 0.0)
+
     def expression(self, digits: int | None = None) -> sp.Expr:
         """The expression with snapped constants and the others (rounded) as floats."""
         def number(i, v):
@@ -216,9 +250,9 @@ class Parametric:
         return self.body.xreplace({p: number(i, v) for i, (p, v) in enumerate(zip(self.params, self.values))})
 
 
-def nice_numbers(value: float, allow_pi: bool = True, tolerance: float = 1e-2) -> list[tuple[sp.Expr, int]]:
+def nice_numbers(value: float, allow_pi: bool = True, tolerance: float = NICE_TOLERANCE) -> list[tuple[sp.Expr, int]]:
     """Simple numbers within ``tolerance`` (relative) of ``value`` with their
-    cost in digits, simplest first."""
+    cost in digits, simplest first (the closest first among equally simple)."""
     if not math.isfinite(value) or value == 0:
         return []
     found: dict[sp.Expr, tuple] = {}
@@ -226,23 +260,22 @@ def nice_numbers(value: float, allow_pi: bool = True, tolerance: float = 1e-2) -
         if not allow_pi and base.has(sp.pi):
             continue
         ratio = value / float(base)
-        fraction = Fraction(ratio).limit_denominator(12)
-        if fraction.numerator == 0 or abs(fraction.numerator) > 10_000:
-            continue
-        if (fraction.denominator > 1 or cost) and abs(fraction.numerator) > MAX_NUMERATOR:
-            continue  # 392*sqrt(2) or 68/7 are not "simple"
-        if cost and max(abs(fraction.numerator), fraction.denominator) > MAX_IRRATIONAL_TERM:
-            continue  # nor is 7*sqrt(2)/9 (1.09994), which would pass for 1.1
-        error = abs(ratio - float(fraction)) / abs(ratio)
-        if error > tolerance:
-            continue
-        number = sp.Rational(fraction.numerator, fraction.denominator) * base
-        digits = len(str(abs(fraction.numerator))) + (
-            len(str(fraction.denominator)) if fraction.denominator > 1 else 0
-        )
-        key = (digits + cost, error)
-        if number not in found or key < found[number]:
-            found[number] = key
+        for denominator in range(1, MAX_DENOMINATOR + 1):
+            numerator = round(ratio * denominator)
+            if numerator == 0 or abs(numerator) > 10_000 or math.gcd(numerator, denominator) > 1:
+                continue
+            if (denominator > 1 or cost) and abs(numerator) > MAX_NUMERATOR:
+                continue  # 392*sqrt(2) or 68/7 are not "simple"
+            if cost and max(abs(numerator), denominator) > MAX_IRRATIONAL_TERM:
+                continue  # nor is 7*sqrt(2)/9 (1.09994), which would pass for 1.1
+            error = abs(ratio - numerator / denominator) / abs(ratio)
+            if error > tolerance:
+                continue
+            number = sp.Rational(numerator, denominator) * base
+            digits = len(str(abs(numerator))) + (len(str(denominator)) if denominator > 1 else 0)
+            key = (digits + cost, error)
+            if number not in found or key < found[number]:
+                found[number] = key
     return [(number, found[number][0]) for number in sorted(found, key=found.get)]
 
 
@@ -271,9 +304,11 @@ def snap_constants(
     when it is zero): zero (dropping a term) if the data accept it, as is
     or with the other constants refitted (backward elimination: each step is
     a likelihood-ratio test against the current equation,
-    :meth:`Fitness.accepts`). Then each remaining one, the largest first: a
-    "nice" number (of the simplest accepted ones, the most accurate)
-    (:func:`nice_numbers`) if it is written with at most ``SPARE_DIGITS``
+    :meth:`Fitness.accepts`). Then each remaining one, those whose nearby
+    nice numbers are simplest first (the largest first among equals): a
+    "nice" number (of the simplest accepted ones, the most accurate) within
+    ``NICE_TOLERANCE`` or ``SNAP_SIGMAS`` standard errors of the constant
+    (:func:`nice_numbers`, :meth:`Parametric.standard_errors`) if it is written with at most ``SPARE_DIGITS``
     more digits than the data require of the decimal value (any number used
     as an exponent: one more) and the loss stays acceptable - as is,
     or, for the simplest rationals (cost <= ``REFIT_COST``), after refitting
@@ -315,14 +350,23 @@ def snap_constants(
             del model.fixed[i]
         if accepts(loss):
             keep(i, trial, sp.Integer(0), loss)
-    for i in [i for i in np.argsort(-np.abs(model.values)) if i not in model.fixed]:
+    errors = model.standard_errors() if model.fitness.noise.noisy else np.zeros(len(model.values))
+    tolerances = [min(max(NICE_TOLERANCE, SNAP_SIGMAS * e / abs(v) if v else 0.0), MAX_TOLERANCE)
+                  for v, e in zip(model.values, errors)]
+    options = {i: nice_numbers(model.values[i], allow_pi, tolerances[i]) for i in free()}
+    # The constants that may be simplest first (a scale that may be 1 before a
+    # 9.92 that may be 10 or pi**2: the refitted others then decide), the
+    # largest first among equals.
+    order = sorted(options, key=lambda i: (options[i][0][1] if options[i] else math.inf,
+                                           -abs(model.values[i])))
+    for i in order:
         if late():
             break
         value = model.values[i]
         needed = _digits_needed(model, i, accepts)
         exponent = i in exponents  # x**(1/2) reads better than x**0.5
         chosen = None  # (loss, trial, number, cost): the best of the simplest accepted
-        for number, cost in nice_numbers(value, allow_pi):
+        for number, cost in nice_numbers(value, allow_pi, tolerances[i]):
             if chosen is not None and cost > chosen[3]:
                 break  # as simple numbers as the accepted one were all tried
             if cost > needed + exponent + SPARE_DIGITS:
@@ -365,7 +409,7 @@ def simplify(expr: sp.Expr, fitness: Fitness) -> sp.Expr:
             rewrites.append(rewrite(work))
         except _SYMPY_FAILURES:
             continue
-    if sp.count_ops(work) <= MAX_SIMPLIFY_OPS:
+    if sp.count_ops(work) <= MAX_SIMPLIFY_OPS and _tame_trigonometry(work):
         for start in dict.fromkeys((work, rewrites[-1])):  # each distinct start once
             try:
                 simpler = sp.simplify(start)
@@ -387,6 +431,16 @@ def simplify(expr: sp.Expr, fitness: Fitness) -> sp.Expr:
         if np.allclose(values, reference, rtol=1e-9, atol=1e-12 * (np.max(np.abs(reference)) + 1e-300)):
             best, best_size = candidate, candidate_size
     return best
+
+
+def _tame_trigonometry(expr: sp.Expr) -> bool:
+    """Whether sympy's ``simplify`` (its ``trigsimp``) finishes quickly on
+    ``expr``: at most ``MAX_SIMPLIFY_TRIG`` trigonometric functions, none
+    inside another's argument (``sin(x)/cos(a*x*sin(b*x)*cos(c*x))`` took
+    sympy minutes)."""
+    trig = [f for f in expr.atoms(sp.Function) if isinstance(f, TrigonometricFunction)]
+    return len(trig) <= MAX_SIMPLIFY_TRIG and not any(
+        g.has(TrigonometricFunction) for f in trig for g in f.args)
 
 
 def unsquare_roots(expr: sp.Expr, fitness: Fitness) -> sp.Expr:

@@ -56,7 +56,7 @@ MAX_RATIONAL = 3
 #: Most terms (numerator and denominator) forward selection picks.
 MAX_SELECTED = 8
 #: Supports forward selection grows side by side (beam search).
-BEAM = 32
+BEAM = 64
 #: Most monomials forward selection chooses from, in the numerator and in the denominator.
 MAX_MONOMIALS = 400
 #: Rows per unknown needed before a system is attempted.
@@ -178,20 +178,21 @@ def rational_functions(
         scored.append((_bic(loss, k, len(y), fitness), expr))
         return loss <= fitness.floor
 
-    # Forward selection on noisy data (exact data: the exact pass above).
-    for name, target in transforms if "/" in ops and fitness.noise.noisy else []:
-        if time.monotonic() - start <= time_limit:
-            if consider(_forward_rational(X, y, target, symbols, name, fitness, start + time_limit),
-                        f"{name} fit, forward selection"):
-                return _best(scored)
+    # Polynomials first (milliseconds: least squares, then drop terms) ...
     for name, target in transforms:
-        for degree in range(1, MAX_DEGREE + 1):  # polynomials: least squares, then drop terms
+        for degree in range(1, MAX_DEGREE + 1):
             if time.monotonic() - start > time_limit:
                 break
             if len(y) < ROWS_PER_UNKNOWN * math.comb(X.shape[1] + degree, degree):
                 break
             if consider(_backward_elimination(X, y, target, symbols, degree, name, fitness),
                         f"{name} polynomial of degree {degree}"):
+                return _best(scored)
+    # ... then forward selection on noisy data (exact data: the exact pass above).
+    for name, target in transforms if "/" in ops and fitness.noise.noisy else []:
+        if time.monotonic() - start <= time_limit:
+            if consider(_forward_rational(X, y, target, symbols, name, fitness, start + time_limit),
+                        f"{name} fit, forward selection"):
                 return _best(scored)
     return _best(scored)
 
@@ -246,10 +247,12 @@ def _backward_elimination(X, y, target, symbols, degree: int, name: str, fitness
     A = np.column_stack([np.prod((X / scale) ** np.array(e), axis=1) for e in exponents])
     sign = 1.0 if np.mean(y) >= 0 else -1.0
     to_y = (lambda t: t) if name == "identity" else (lambda t: sign * np.sqrt(np.clip(t, 0, None)))
+    w = _row_weights(y, name, fitness)
+    A, target = A * w[:, None], target * w
 
     def fit(columns):
         coefficients, *_ = np.linalg.lstsq(A[:, columns], target, rcond=None)
-        return coefficients, float(np.mean((to_y(A[:, columns] @ coefficients) - y) ** 2))
+        return coefficients, float(np.mean((to_y(A[:, columns] @ coefficients / w) - y) ** 2))
 
     active = list(range(len(exponents)))
     coefficients, current = fit(active)
@@ -275,6 +278,19 @@ def _backward_elimination(X, y, target, symbols, degree: int, name: str, fitness
                           for c, j in zip(coefficients, active)])
     polynomial = sp.expand(polynomial)
     return polynomial if name == "identity" else sign * sp.sqrt(polynomial)
+
+
+def _row_weights(y: np.ndarray, name: str, fitness: Fitness) -> np.ndarray:
+    """Least-squares weights of the rows of a fit of ``t(y)`` whose errors
+    become errors on ``y``: 1 for the identity; ``1 / (2 |y|)`` for the
+    square (``d(y**2) = 2 y dy``), with ``|y|`` at least the noise's standard
+    deviation (or a thousandth of ``y``'s root mean square)."""
+    if name == "identity":
+        return np.ones(len(y))
+    rms = float(np.sqrt(np.mean(y**2))) or 1.0
+    least = max(math.sqrt(fitness.noise.variance), 1e-3 * rms)
+    w = 1.0 / (2.0 * np.maximum(np.abs(y), least))
+    return w / float(np.sqrt(np.mean(w**2)))
 
 
 def _monomials(P: int, degree: int) -> list[tuple[int, ...]]:
@@ -344,8 +360,8 @@ def _forward_rational(X, y, t, symbols, name: str, fitness: Fitness, deadline: f
     number of monomials tried), until one is at the floor (at most
     ``MAX_SELECTED`` terms). Each trial is the linear least squares
     ``t = P - t Q`` with rows weighted by ``1 / |1 + Q|`` of the support it
-    grows from (Sanathanan-Koerner); the final support is refined by least
-    squares on ``y``.
+    grows from (Sanathanan-Koerner) and by :func:`_row_weights`; the final
+    support is refined by least squares on ``y``.
     """
     exponents = _laurent(X, negative=True)
     if not exponents:
@@ -366,6 +382,7 @@ def _forward_rational(X, y, t, symbols, name: str, fitness: Fitness, deadline: f
     allowed[m] = False                                      # the constant of 1 + Q is the 1
     sign = 1.0 if np.mean(y) >= 0 else -1.0
     tests = int(allowed.sum())
+    base = _row_weights(y, name, fitness)
 
     def to_y(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
         """Mean squared errors on y of rational functions whose P and Q are the
@@ -387,7 +404,7 @@ def _forward_rational(X, y, t, symbols, name: str, fitness: Fitness, deadline: f
         c = np.zeros(2 * m)
         c[S] = coefficients
         q = 1.0 + basis @ c[m:]
-        weights = 1.0 / np.abs(q) if np.all(np.isfinite(q)) and np.all(q != 0) else np.ones(len(u))
+        weights = base / np.abs(q) if np.all(np.isfinite(q)) and np.all(q != 0) else base
         w2 = weights**2 / np.mean(weights**2)
         k = len(S)
         A = columns[:, S] * w2[:, None]
