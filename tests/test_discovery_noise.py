@@ -15,7 +15,8 @@ from medeq.discovery import HallOfFame, SearchSettings, discover_arrays, seeds
 from medeq.discovery.equations import Equation, pareto_front
 from medeq.discovery.expressions import symbols_for
 from medeq.discovery.noise import NoiseFloor, estimate_noise_variance
-from medeq.discovery.polish import Fitness, unfold_differences
+from medeq.discovery.polish import Fitness
+from medeq.discovery.rewrites import unfold_differences
 
 FAST = dict(niterations=40, populations=8, timeout=20, seed=0, turbo=False)
 
@@ -402,7 +403,7 @@ def test_a_constant_the_noise_moved_more_than_one_percent_still_snaps():
 
 
 def test_simplify_skips_nested_trigonometry():
-    from medeq.discovery.polish import _tame_trigonometry
+    from medeq.discovery.rewrites import _tame_trigonometry
 
     x, y = sp.symbols("x y")
     assert _tame_trigonometry(sp.sin(x) * sp.cos(y)) and _tame_trigonometry(x**2)

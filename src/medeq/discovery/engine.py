@@ -41,6 +41,13 @@ After the search, the floor is lowered to what the most accurate candidate
 attains (:meth:`.NoiseFloor.consistent`: data are no noisier than an
 equation that fits them), so an overestimated floor (e.g. a surrogate fitted
 to a few dozen samples of a hard function) cannot excuse a poor equation.
+An underestimated one (a Gaussian process that takes part of a wiggly
+function for noise-free signal) is raised when no candidate reaches it: the
+simplest candidate whose residuals are white noise (:class:`.noise.Whiteness`)
+and that is as accurate as the best sets it. The seeds get the same chance
+before the search: when none is at the floor, they are fitted again at the
+estimate's upper confidence bound (:meth:`.NoiseFloor.upper`), and those with
+white residuals set the floor.
 
 Polishing candidates are chosen across complexities: the simplest raw
 candidates near the floor first (so a simple law found early is never
@@ -75,7 +82,8 @@ from .backends import SearchSettings, get_backend
 from .equations import HallOfFame, pareto_front
 from .expressions import complexity, make_function, parse, symbols_for, to_string
 from .noise import NoiseFloor, Whiteness, data_surrogate, surrogate_noise
-from .polish import Fitness, Parametric, merge_numbers, polish, unfold_differences
+from .polish import Fitness, Parametric, polish
+from .rewrites import merge_numbers, unfold_differences
 
 logger = logging.getLogger(__name__)
 
@@ -333,8 +341,13 @@ def discover_arrays(
         # Once a polished equation is at the floor, much more complex
         # candidates (fits of the noise) are only rounded; any candidate gets
         # at most CANDIDATE_SECONDS of polishing.
-        skip = (settled is not None and complexity(expr) > SETTLED_FACTOR * settled + SETTLED_EXTRA) or (
-            near_floor and not any(expr is e for e in near_floor))
+        # Sparse seeds at the floor are always polished (their raw form is long:
+        # 1.01*sqrt((-0.98*c**2*t**2*u**2 + ...)/(...)) is c*(x - t*u)/sqrt(c**2 - u**2)).
+        sparse_seed = (any(expr is e for e in seeded_at_floor)
+                       and len(expr.atoms(sp.Float)) <= seeds.MAX_SELECTED + 1)
+        skip = not sparse_seed and (
+            (settled is not None and complexity(expr) > SETTLED_FACTOR * settled + SETTLED_EXTRA)
+            or (near_floor and not any(expr is e for e in near_floor)))
         limit = tick if skip else tick + CANDIDATE_SECONDS
         clean, _ = polish(expr, fitness, allow_pi=allow_pi,
                           deadline=limit if deadline is None else min(deadline, limit))

@@ -59,7 +59,8 @@ from .engine import noise_floor
 from .equations import HallOfFame, pareto_front
 from .expressions import complexity, symbols_for, to_string
 from .noise import NoiseFloor, estimate_noise_variance
-from .polish import Fitness, polish, simplify, unsquare_roots
+from .polish import Fitness, polish
+from .rewrites import simplify, unsquare_roots
 
 logger = logging.getLogger(__name__)
 
@@ -553,7 +554,7 @@ def _well_scaled(expr: sp.Expr, factor_out: bool = True) -> sp.Expr:
 
 def _tidied(expr: sp.Expr, fitness: Fitness) -> sp.Expr:
     """``expr`` with whole-number floats made exact and then simplified
-    (:func:`~medeq.discovery.polish.simplify`: kept only if simpler and equal
+    (:func:`~medeq.discovery.rewrites.simplify`: kept only if simpler and equal
     on the data), e.g. ``76*u/(76.0 + 76*u*v)`` -> ``u/(u*v + 1)``: a freed
     constant that settles on a whole number leaves such redundant factors."""
     whole = {f: sp.Integer(int(f)) for f in expr.atoms(sp.Float) if float(f).is_integer()}
