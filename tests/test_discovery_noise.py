@@ -402,6 +402,25 @@ def test_a_constant_the_noise_moved_more_than_one_percent_still_snaps():
     assert sp.simplify(clean - m / sp.sqrt(1 - v**2 / c**2)) == 0, clean
 
 
+def test_a_power_law_whose_noise_crosses_zero_is_still_a_seed():
+    """Noise makes a few of the smallest values of a positive law negative:
+    the power law is fitted to the others and kept, and with no noise found
+    by the Gaussian process its white residuals set the floor."""
+    from medeq.discovery.seeds import _one_sign, power_laws
+
+    names = ["a", "c"]
+    a, c = symbols_for(names)
+    rng = np.random.default_rng(0)
+    X = rng.uniform(1, 5, (300, 2))
+    y0 = X[:, 0] ** 2 / (6 * np.pi * X[:, 1] ** 3)
+    y = y0 + rng.normal(0, 0.002 * float(np.sqrt(np.mean(y0**2))), 300)
+    y[np.argsort(y0)[:3]] = -1e-4          # three of the smallest values crossed zero
+    assert _one_sign(y) is not None and _one_sign(np.r_[y, -y]) is None
+    floor = NoiseFloor.of(y, float(np.var(y - y0)))
+    found = power_laws(X, y, [a, c], {"*", "/"}, Fitness(X, y, [a, c], floor))
+    assert found and sp.simplify(found[0] / (a**2 / c**3)).is_number, found
+
+
 def test_simplify_skips_nested_trigonometry():
     from medeq.discovery.rewrites import _tame_trigonometry
 

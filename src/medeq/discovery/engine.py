@@ -252,6 +252,15 @@ def discover_arrays(
         limit = SEED_SECONDS if settings.timeout is None else max(SEED_SECONDS, 0.15 * settings.timeout)
         seed_start = time.monotonic()
         seed_symbols = [symbols[i] for i in used]
+        if not floor.noisy:
+            # No noise found: a free power law with white residuals shows
+            # noise too small for the Gaussian process (as after the search).
+            free = seeds.free_power_law(X[:, used], y, seed_symbols, set(operators),
+                                        Fitness(X[:, used], y, seed_symbols, floor))
+            if free is not None and free[1] > floor.numerical:
+                raised = _white_floor([free[0]], floor, fitness, white)
+                if raised is not floor:
+                    floor, fitness = raised, Fitness(X, y, symbols, raised)
         seeded = seeds.candidates(X[:, used], y, seed_symbols, operators, limit,
                                   fitness=Fitness(X[:, used], y, seed_symbols, floor))
         if not seeded and floor.upper() is not floor:

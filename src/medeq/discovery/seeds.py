@@ -53,6 +53,9 @@ MAX_DEGREE = 4
 MAX_UNKNOWNS = 300
 #: Rational functions and polynomials at the floor kept (the lowest BIC).
 MAX_RATIONAL = 3
+#: A power law is fitted to a response of one sign but for at most this
+#: share of its samples, each within this share of its root mean square.
+SIGN_SLACK = 0.05
 #: Most terms (numerator and denominator) forward selection picks.
 MAX_SELECTED = 8
 #: Supports forward selection grows side by side (beam search).
@@ -101,6 +104,40 @@ def _least_squares(expr: sp.Expr, fitness: Fitness) -> tuple[sp.Expr, float]:
     return model.expression(), loss
 
 
+def free_power_law(X: np.ndarray, y: np.ndarray, symbols: Sequence[sp.Symbol], ops: set[str],
+                   fitness: Fitness) -> tuple[sp.Expr, float] | None:
+    """``C * prod(x_i ** a_i)`` with every constant free (fitted in log
+    space, then by least squares on ``y``) and its loss; ``None`` if ``y``
+    changes sign (beyond :func:`_one_sign`) or no input is positive."""
+    positive = [i for i in range(X.shape[1]) if np.all(X[:, i] > 0)]
+    keep = _one_sign(y)
+    if not positive or "*" not in ops or keep is None:
+        return None
+    sign = 1.0 if np.median(y) > 0 else -1.0
+    logs = np.log(X[:, positive])
+    A = np.column_stack([np.ones(len(y)), logs])
+    coefficients, *_ = np.linalg.lstsq(A[keep], np.log(np.abs(y[keep])), rcond=None)
+    # Least squares on y itself (the log fit weights small values too much).
+    free = sp.Float(sign * math.exp(coefficients[0]))
+    for i, a in zip(positive, coefficients[1:]):
+        free *= symbols[i] ** sp.Float(float(a))
+    return _least_squares(free, fitness)
+
+
+def _one_sign(y: np.ndarray) -> np.ndarray | None:
+    """The samples of ``y``'s majority sign, if the others are few (at most
+    ``SIGN_SLACK`` of them) and small (within ``SIGN_SLACK`` of the root mean
+    square: noise around a law of one sign); else ``None``."""
+    sign = 1.0 if np.median(y) > 0 else -1.0
+    keep = sign * y > 0
+    if keep.all():
+        return keep
+    rms = float(np.sqrt(np.mean(y**2)))
+    if (~keep).mean() > SIGN_SLACK or np.max(np.abs(y[~keep])) > SIGN_SLACK * rms:
+        return None
+    return keep
+
+
 def power_laws(
     X: np.ndarray, y: np.ndarray, symbols: Sequence[sp.Symbol], ops: set[str],
     fitness: Fitness | None = None,
@@ -109,18 +146,14 @@ def power_laws(
     by least squares on ``y``; exponents snapped to simple rationals where
     the data accept it."""
     fitness = fitness or Fitness(X, y, symbols)
-    positive = [i for i in range(X.shape[1]) if np.all(X[:, i] > 0)]
-    if not positive or "*" not in ops or not (np.all(y > 0) or np.all(y < 0)):
+    fitted = free_power_law(X, y, symbols, ops, fitness)
+    if fitted is None:
         return []
-    sign = 1.0 if y[0] > 0 else -1.0
+    free, free_loss = fitted
+    positive = [i for i in range(X.shape[1]) if np.all(X[:, i] > 0)]
+    keep = _one_sign(y)
+    sign = 1.0 if np.median(y) > 0 else -1.0
     logs = np.log(X[:, positive])
-    A = np.column_stack([np.ones(len(y)), logs])
-    coefficients, *_ = np.linalg.lstsq(A, np.log(np.abs(y)), rcond=None)
-    # Least squares on y itself (the log fit weights small values too much).
-    free = sp.Float(sign * math.exp(coefficients[0]))
-    for i, a in zip(positive, coefficients[1:]):
-        free *= symbols[i] ** sp.Float(float(a))
-    free, free_loss = _least_squares(free, fitness)
     powers = {p.base: float(p.exp) for p in free.atoms(sp.Pow) if p.exp.is_Float}
     exponents = np.array([powers.get(symbols[i], 0.0) for i in positive])
     snapped = [Fraction(float(a)).limit_denominator(EXPONENT_DENOMINATOR) for a in exponents]
@@ -131,7 +164,7 @@ def power_laws(
     if any(f.denominator != 1 for f in snapped) and not ({"sqrt", "^"} & ops):
         return []
     fixed = np.array([float(f) for f in snapped])
-    log_c = float(np.mean(np.log(np.abs(y)) - logs @ fixed))
+    log_c = float(np.mean(np.log(np.abs(y[keep])) - logs[keep] @ fixed))
     expr = sp.Float(sign * math.exp(log_c))
     for i, f in zip(positive, snapped):
         if f:
