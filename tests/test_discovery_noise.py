@@ -120,7 +120,7 @@ def test_no_early_stop_far_from_the_floor():
     hof = discover_arrays(X, y, ["a", "b"], settings, linear_seeds=False,
                           noise_variance=variance / 100)
     assert time.monotonic() - start > 0.7 * 8
-    assert str(hof.best) == "a*b" and hof.best.at_floor
+    assert hof.best.at_floor and hof.best.loss < 1.3 * variance, hof.frame
 
 
 def test_early_stop_false_spends_the_budget():
