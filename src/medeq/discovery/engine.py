@@ -130,7 +130,6 @@ def discover_arrays(
     columns: Sequence[int] | None = None,
     linear_seeds: bool = True,
     noise_variance: float | np.ndarray | None = None,
-    noise_dof: float | None = None,
     early_stop: bool = True,
     additive: bool = True,
     surrogate: Callable[[np.ndarray], np.ndarray] | None = None,
@@ -170,9 +169,6 @@ def discover_arrays(
         here with a Gaussian process (:func:`.noise.estimate_noise_variance`).
         ``0`` declares the data exact. Unequal per-sample variances widen
         the test (:attr:`.NoiseFloor.spread`).
-    noise_dof : float, optional
-        Degrees of freedom of ``noise_variance`` when it is an estimate
-        (default: ``ESTIMATE_DOF * n`` for a float; an array is exact).
     early_stop : bool
         Stop the search once an equation is at the noise floor (see the
         module notes); ``False`` spends the whole budget.
@@ -228,7 +224,7 @@ def discover_arrays(
             fitted.extend(data_surrogate(X, y, settings.seed))
         return fitted
 
-    floor = noise_floor(X, y, noise_variance, lambda: surrogate_noise(model()[0]), noise_dof)
+    floor = noise_floor(X, y, noise_variance, lambda: surrogate_noise(model()[0]))
     logger.info("noise floor: variance %.4g (var(y) %.4g)", floor.variance, float(np.var(y)))
     fitness = Fitness(X, y, symbols, floor)
     whiteness = Whiteness(X[:, used])
@@ -263,13 +259,14 @@ def discover_arrays(
                     floor, fitness = raised, Fitness(X, y, symbols, raised)
         seeded = seeds.candidates(X[:, used], y, seed_symbols, operators, limit,
                                   fitness=Fitness(X[:, used], y, seed_symbols, floor))
-        if not seeded and floor.upper() is not floor:
+        upper = floor.upper()
+        if not seeded and upper is not floor:
             # The estimated noise may be too low: fits at its upper bound
             # whose residuals are white set the floor (as after the search).
             # (At least half the seeds' time again; the search gets less.)
             left = max(limit - (time.monotonic() - seed_start), limit / 2)
             loose = seeds.candidates(X[:, used], y, seed_symbols, operators, left,
-                                     fitness=Fitness(X[:, used], y, seed_symbols, floor.upper()))
+                                     fitness=Fitness(X[:, used], y, seed_symbols, upper))
             raised = _white_floor(loose, floor, fitness, white)
             if raised is not floor:
                 floor, fitness = raised, Fitness(X, y, symbols, raised)
@@ -334,7 +331,7 @@ def discover_arrays(
     if not any(floor.reached(loss, k) for loss, k in fits):  # no noise found, or too little
         floor = _white_floor(candidates, floor, fitness, white)
     # The data are no noisier than the most accurate candidate says.
-    floor = floor.consistent([(fitness.loss(e), len(e.atoms(sp.Float))) for e in candidates])
+    floor = floor.consistent(fits)
     fitness = Fitness(X, y, symbols, floor)
     allow_pi = "pi" not in names
     polished = []
@@ -455,28 +452,24 @@ def _refitted(expr: sp.Expr, fitness: Fitness) -> sp.Expr:
     return model.expression()
 
 
-def noise_floor(X: np.ndarray, y: np.ndarray, noise_variance, estimate, dof: float | None = None) -> NoiseFloor:
+def noise_floor(X: np.ndarray, y: np.ndarray, noise_variance, estimate) -> NoiseFloor:
     """The :class:`NoiseFloor` of ``y`` from ``discover_arrays``'s
-    ``noise_variance`` (``estimate()`` when it is ``None``) and ``noise_dof``
-    (``dof``)."""
-    if dof is not None and (isinstance(dof, bool) or not isinstance(dof, (int, float)) or not dof > 0):
-        raise ValueError(f"noise_dof must be a number > 0 (or None), got {dof!r}.")
-    estimated = ESTIMATE_DOF * len(y) if dof is None else float(dof)
+    ``noise_variance`` (``estimate()`` when it is ``None``)."""
     if noise_variance is None:
-        return NoiseFloor.of(y, estimate(), dof=estimated)
+        return NoiseFloor.of(y, estimate(), dof=ESTIMATE_DOF * len(y))
     if isinstance(noise_variance, bool):
         raise ValueError(f"noise_variance must be a number >= 0 or an array of them, got {noise_variance!r}.")
     values = np.asarray(noise_variance, dtype=float)
     if values.ndim == 0:
         if not (math.isfinite(float(values)) and values >= 0):
             raise ValueError(f"noise_variance must be a finite number >= 0, got {noise_variance!r}.")
-        return NoiseFloor.of(y, float(values), dof=estimated)
+        return NoiseFloor.of(y, float(values), dof=ESTIMATE_DOF * len(y))
     if values.shape != y.shape or not np.all(np.isfinite(values)) or np.any(values < 0):
         raise ValueError(
             f"noise_variance must be a number or one finite variance >= 0 per sample "
             f"(shape {y.shape}); got shape {values.shape}."
         )
-    return NoiseFloor.per_sample(y, values, dof=math.inf if dof is None else float(dof))
+    return NoiseFloor.per_sample(y, values)
 
 
 def _power_of_ten(values: np.ndarray) -> float:

@@ -432,7 +432,6 @@ def discover_dimensionless(
         pi_names = [f"pi{j + 1}" for j in range(len(analysis.groups))]
         reduced = discover_arrays(groups, target, pi_names, settings, parsimony=0.0,
                                   noise_variance=_reduced_variance(floor, per_point, scale),
-                                  noise_dof=None if per_point is not None or not floor.noisy else floor.dof,
                                   **engine_options)
         logger.debug("dimensionless hall of fame:\n%s", reduced)
         pi_symbols = symbols_for(pi_names)
