@@ -29,6 +29,7 @@ surrogate on one more result. Run from the repository root::
     python benchmarks/async.py --seeds 1 --batch-timing
     python benchmarks/async.py --scheduler slurm --workers 2 --budget 16 --seeds 1
     python benchmarks/async.py --pick
+    python benchmarks/async.py --bound              # what any non-clairvoyant scheduler can reach
     python benchmarks/async.py --simulate branin ishigami friedman otl_circuit --seeds 3
 
 ``--simulate`` compares only design quality, cheaply: the jobs run in this
@@ -122,6 +123,16 @@ def list_schedule_bound(durations: np.ndarray, workers: int) -> float:
     for duration in durations:
         ends[np.argmin(ends)] += duration
     return float(durations.sum() / (workers * ends.max()))
+
+
+def expected_bound(workers: int, budget: int, median: float, sigma: float, draws: int = 20000,
+                   seed: int = 0) -> np.ndarray:
+    """:func:`list_schedule_bound` of ``draws`` sets of ``budget`` independent
+    lognormal job times: what a perfect non-clairvoyant scheduler can reach
+    (durations drawn from a hash of the sample cannot be predicted)."""
+    rng = np.random.default_rng(seed)
+    return np.array([list_schedule_bound(median * np.exp(sigma * rng.standard_normal(budget)), workers)
+                     for _ in range(draws)])
 
 
 def script_run(script: Path, folder: Path, kind: str, workers: int, budget: int, seed: int,
@@ -277,6 +288,8 @@ def main(argv=None) -> None:
     parser.add_argument("--batch-timing", action="store_true",
                         help="also run batch mode with the sleeping jobs, to time it")
     parser.add_argument("--pick", action="store_true", help="only time the pick and conditioning")
+    parser.add_argument("--bound", action="store_true",
+                        help="only the perfect-schedule bound over random job times (no jobs run)")
     parser.add_argument("--simulate", nargs="+", metavar="FUNCTION", choices=sorted(FUNCTIONS),
                         help="only compare design quality, with a simulated clock, on these "
                              "functions (budget 10 d unless --budget is given)")
@@ -294,6 +307,13 @@ def main(argv=None) -> None:
               f"{t['pick']:.3f} s wall, {t['pick_cpu']:.3f} s CPU (target < 0.2 s); condition on "
               f"1 result: {t['condition'] * 1e3:.1f} ms (load average {t['load']:.1f} on "
               f"{os.cpu_count()} cores)")
+        return
+    bounds = expected_bound(args.workers, args.budget, args.median, args.sigma)
+    print(f"perfect non-clairvoyant schedule of {args.budget} lognormal(median {args.median} s, "
+          f"log-sd {args.sigma}) jobs on {args.workers} workers, {len(bounds)} draws: utilisation "
+          f"mean {bounds.mean():.3f}, median {np.median(bounds):.3f}, "
+          f"P(>= 0.85) {np.mean(bounds >= 0.85):.2f}")
+    if args.bound:
         return
     d = len(FUNCTIONS[args.function][1])
     rng = np.random.default_rng(12345)

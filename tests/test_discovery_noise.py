@@ -292,6 +292,36 @@ def test_white_residuals_tell_noise_from_a_smooth_misfit():
     assert not whiteness.white(misfit)
 
 
+def test_white_residuals_along_each_input():
+    """On 40 samples of three inputs a point's nearest neighbours are far apart
+    in any one input: a term of one input left out looks white to them, and
+    the serial correlation along that input finds it."""
+    from medeq.discovery.noise import Whiteness
+
+    rng = np.random.default_rng(1)
+    X = rng.uniform(-9, 10, (40, 3))
+    whiteness = Whiteness(X)
+    assert not whiteness.white(np.cos(1.1 * X[:, 2]))
+    false_alarms = sum(not whiteness.white(rng.normal(size=40)) for _ in range(1000))
+    assert false_alarms <= 6   # ~0.1 % expected, for the four tests together
+
+
+def test_a_term_the_floor_took_for_noise_is_searched_for():
+    """The original medeq example: on 40 exact samples the floor (a Gaussian
+    process's estimate, 0.3) takes cos(1.1*radius) for noise, so the search
+    stops at velocity*sin(viscosity/2). Its residuals are not white along
+    radius: they are searched on their own, and the full law found."""
+    velocity, viscosity, radius = sp.symbols("velocity viscosity radius")
+    rng = np.random.default_rng(3)
+    X = rng.uniform(-9, 10, (40, 3))
+    y = X[:, 0] * np.sin(0.5 * X[:, 1]) + np.cos(1.1 * X[:, 2])
+    settings = SearchSettings(binary_operators=["+", "-", "*", "/"], unary_operators=["cos"],
+                              timeout=30, seed=0)
+    hof = discover_arrays(X, y, ["velocity", "viscosity", "radius"], settings, noise_variance=0.3)
+    truth = velocity * sp.sin(viscosity / 2) + sp.cos(sp.Rational(11, 10) * radius)
+    assert sp.simplify(sp.nsimplify(hof.best.sympy, rational=True) - truth) == 0, str(hof)
+
+
 def test_floor_from_white_residuals_when_no_noise_was_found():
     """0.1 % noise is below what a Gaussian process resolves (it reports none):
     the simplest candidate with white residuals, as accurate as the best,

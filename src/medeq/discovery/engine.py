@@ -63,6 +63,18 @@ groups of inputs (:mod:`.structure`), each group is searched on its own
 (``STRUCTURE_SHARE`` of the budget in all) and the sums of their equations,
 refitted on the data, join the linear-algebra seeds: at the floor, they end
 the search early like any seed.
+
+Missing terms
+-------------
+A floor estimated from a few dozen samples can take a whole term for noise
+(``cos(1.1*radius)`` in ``velocity*sin(viscosity/2) + cos(1.1*radius)`` on 40
+samples), and the search then stops at the other term. After the search, the
+residuals of the simplest candidate at the floor are tested for whiteness
+(along each input, too); when they are not white, they are searched on their
+own and the sums join the candidates, then the data minus the term found are
+searched again (one round of backfitting: the candidate was fitted in the
+term's absence). An equation that fits the data better than the floor then
+lowers it, as above (:func:`_missing_terms`; with ``additive``).
 """
 
 from __future__ import annotations
@@ -177,7 +189,8 @@ def discover_arrays(
         sum of terms in separate groups of inputs, each group is searched on
         its own for a share of the budget (``STRUCTURE_SHARE``; only with a
         ``settings.timeout``) and the sums of their equations join the
-        candidates.
+        candidates; and search for a missing term when the simplest equation
+        at the floor leaves structured residuals (module notes).
     surrogate : callable, optional
         The mean of a surrogate of ``y`` as a function of ``X`` (e.g. the
         campaign's Gaussian process), used to find that structure; default:
@@ -330,6 +343,14 @@ def discover_arrays(
     fits = [(fitness.loss(e), len(e.atoms(sp.Float))) for e in candidates]
     if not any(floor.reached(loss, k) for loss, k in fits):  # no noise found, or too little
         floor = _white_floor(candidates, floor, fitness, white)
+    if additive and settings.timeout is not None:
+        missing = _missing_terms(X, y, names, used, settings, started + SEARCH_SHARE * settings.timeout,
+                                 candidates, fits, floor, fitness, white,
+                                 parsimony=parsimony, constraints=constraints,
+                                 nested_constraints=nested_constraints, backend=backend,
+                                 linear_seeds=linear_seeds, early_stop=early_stop)
+        candidates += missing
+        fits += [(fitness.loss(e), len(e.atoms(sp.Float))) for e in missing]
     # The data are no noisier than the most accurate candidate says.
     floor = floor.consistent(fits)
     fitness = Fitness(X, y, symbols, floor)
@@ -398,6 +419,70 @@ def _additive_candidates(X, y, names, used, settings: SearchSettings, fitness: F
     combined = [_refitted(merge_numbers(e), fitness) for e in sums]
     logger.info("additive candidates: %s", [str(e) for e in combined])
     return combined
+
+
+def _missing_terms(X, y, names, used, settings: SearchSettings, search_end: float, candidates, fits,
+                   floor: NoiseFloor, fitness: Fitness, white, **options) -> list[sp.Expr]:
+    """When the simplest candidate at the floor leaves residuals that are not
+    white noise (:class:`.noise.Whiteness`), a term is missing that the floor
+    took for noise (an estimate from a few dozen samples, or white residuals
+    in all inputs at once). The residuals are searched on their own (their
+    noise estimated afresh; ``STRUCTURE_SHARE`` of the budget, or half what
+    the search left of its share by ``search_end`` if less, and not at all
+    if that is less than ``SEED_SECONDS``), and the
+    candidate plus each of their equations, constants refitted on ``y``, are
+    returned. The candidate was fitted in the term's absence (an
+    approximation, perhaps): the data minus the simplest term at the
+    residuals' floor are searched again (one round of backfitting), and those
+    sums are returned too. None when the candidate's residuals are white, or
+    it is numerically exact."""
+    at_floor = [(expr, loss) for expr, (loss, k) in zip(candidates, fits)
+                if floor.reached(loss, k) and not expr.is_number]
+    if not at_floor:
+        return []
+    simplest, loss = min(at_floor, key=lambda pair: complexity(pair[0]))
+    # (the residuals of a numerically exact fit are rounding errors)
+    if loss <= floor.numerical or white(simplest, fitness.symbols, fitness.X):
+        return []
+
+    def rest(part: sp.Expr):
+        """The most accurate equations of ``y - part``, and the simplest at
+        their floor (none if the search's share of the budget is spent)."""
+        seconds = min(STRUCTURE_SHARE * settings.timeout, (search_end - time.monotonic()) / 2)
+        if seconds < SEED_SECONDS:
+            return [], sp.Integer(0)
+        residuals = y - make_function(part, fitness.symbols)(X)
+        found = discover_arrays(X[:, used], residuals, [names[i] for i in used],
+                                replace(settings, timeout=seconds), additive=False, **options)
+        simplest_at_floor = found.best.sympy if len(found) else sp.Integer(0)
+        return [e.sympy for e in found if not e.sympy.is_number][::-1][:ALTERNATIVES + 1], simplest_at_floor
+
+    def joined(part: sp.Expr, terms: list[sp.Expr]) -> list[sp.Expr]:
+        # The residuals' own floor (a rough estimate) snapped their
+        # constants: all are fitted again together.
+        return [_refitted(merge_numbers(_freed(part) + _freed(term)), fitness) for term in terms]
+
+    logger.info("the residuals of %s are not white noise: searching them for a missing term", simplest)
+    terms, term = rest(simplest)
+    combined = joined(simplest, terms)
+    if not term.is_number:
+        # The candidate was fitted without the term: fitted again without it.
+        logger.info("searching the data without %s", term)
+        combined += joined(term, rest(term)[0])
+    logger.info("with a missing term: %s", [str(e) for e in combined])
+    return combined
+
+
+def _freed(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with every number but exponents (and the integers 1 and -1)
+    made a float, free to be fitted again."""
+    if expr.is_Number:
+        return expr if expr in (1, -1) else sp.Float(expr)
+    if not expr.args:
+        return expr
+    if expr.is_Pow:
+        return sp.Pow(_freed(expr.base), expr.exp)
+    return expr.func(*[_freed(arg) for arg in expr.args])
 
 
 def _white_floor(candidates, floor: NoiseFloor, fitness: Fitness, white) -> NoiseFloor:
