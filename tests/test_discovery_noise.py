@@ -326,7 +326,7 @@ def test_floor_from_white_residuals_when_no_noise_was_found():
     """0.1 % noise is below what a Gaussian process resolves (it reports none):
     the simplest candidate with white residuals, as accurate as the best,
     sets the floor; a smooth approximation does not."""
-    from medeq.discovery.engine import _white_floor
+    from medeq.discovery.noise import white_floor
 
     names = ["q", "e", "r"]
     q, e, r = symbols_for(names)
@@ -340,9 +340,9 @@ def test_floor_from_white_residuals_when_no_noise_was_found():
 
     whiteness = Whiteness(X)
     white = lambda expr, symbols, inputs: whiteness.white(y - make_function(expr, symbols)(inputs))
-    found = _white_floor([approximation, law], floor, fitness, white)
+    found = white_floor([approximation, law], floor, fitness, white)
     assert found.noisy and 0.7 * variance < found.variance < 1.4 * variance
-    assert _white_floor([approximation], floor, fitness, white) is floor
+    assert white_floor([approximation], floor, fitness, white) is floor
 
 
 def test_white_residuals_raise_a_floor_estimated_too_low():
@@ -350,7 +350,7 @@ def test_white_residuals_raise_a_floor_estimated_too_low():
     function): the seeds are tried at its upper confidence bound too, and the
     simplest candidate whose residuals are white sets the floor, so the law
     is at it; a smooth approximation does not."""
-    from medeq.discovery.engine import _white_floor
+    from medeq.discovery.noise import white_floor
     from medeq.discovery.expressions import make_function
     from medeq.discovery.noise import Whiteness
 
@@ -368,7 +368,7 @@ def test_white_residuals_raise_a_floor_estimated_too_low():
     whiteness = Whiteness(X)
     white = lambda expr, symbols, inputs: whiteness.white(y - make_function(expr, symbols)(inputs))
     assert not low.reached(fitness.loss(truth))
-    raised = _white_floor([sp.Float(0.9) * (x1 + y1 - x2 - y2) ** 2 / 4, truth], low, fitness, white)
+    raised = white_floor([sp.Float(0.9) * (x1 + y1 - x2 - y2) ** 2 / 4, truth], low, fitness, white)
     assert 0.8 * variance < raised.variance < 1.25 * variance and raised.reached(fitness.loss(truth))
 
     settings = SearchSettings(binary_operators=["+", "-", "*", "/"], unary_operators=["sqrt"],

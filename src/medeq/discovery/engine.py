@@ -93,7 +93,7 @@ from . import seeds, structure
 from .backends import SearchSettings, get_backend
 from .equations import HallOfFame, pareto_front
 from .expressions import complexity, make_function, parse, symbols_for, to_string
-from .noise import NoiseFloor, Whiteness, data_surrogate, surrogate_noise
+from .noise import NoiseFloor, Whiteness, best_fit, data_surrogate, noise_floor, surrogate_noise, white_floor
 from .polish import Fitness, Parametric, polish
 from .rewrites import merge_numbers, unfold_differences
 
@@ -108,10 +108,6 @@ SEARCH_SHARE = 0.75
 POLISH_DEADLINE = 0.9
 #: Share of ``timeout`` left to the search when a linear seed is at the floor.
 EXACT_SEARCH_SHARE = 0.2
-#: Degrees of freedom of an estimated noise variance, per sample: a Gaussian
-#: process's noise level scatters by about +-40 % around the truth on 300
-#: samples (measured on noisy Feynman laws), as an estimate from n/4 samples.
-ESTIMATE_DOF = 0.25
 #: Raw candidates within this factor of the floor's threshold are polished first.
 NEAR_FLOOR = 2.0
 #: Candidates above SETTLED_FACTOR * c + SETTLED_EXTRA (c: complexity of the
@@ -176,7 +172,7 @@ def discover_arrays(
     noise_variance : float or (n,) array, optional
         The noise floor of ``y`` (response units squared). A float is taken as
         an estimate (e.g. a surrogate's fitted noise level; tested with an F
-        test, the estimate counting for ``ESTIMATE_DOF * n`` degrees of freedom); an array holds known per-sample
+        test, the estimate counting for ``noise.ESTIMATE_DOF * n`` degrees of freedom); an array holds known per-sample
         variances (their mean is the floor; chi-square test). ``None``: fitted
         here with a Gaussian process (:func:`.noise.estimate_noise_variance`).
         ``0`` declares the data exact. Unequal per-sample variances widen
@@ -267,7 +263,7 @@ def discover_arrays(
             free = seeds.free_power_law(X[:, used], y, seed_symbols, set(operators),
                                         Fitness(X[:, used], y, seed_symbols, floor))
             if free is not None and free[1] > floor.numerical:
-                raised = _white_floor([free[0]], floor, fitness, white)
+                raised = white_floor([free[0]], floor, fitness, white)
                 if raised is not floor:
                     floor, fitness = raised, Fitness(X, y, symbols, raised)
         seeded = seeds.candidates(X[:, used], y, seed_symbols, operators, limit,
@@ -280,7 +276,7 @@ def discover_arrays(
             left = max(limit - (time.monotonic() - seed_start), limit / 2)
             loose = seeds.candidates(X[:, used], y, seed_symbols, operators, left,
                                      fitness=Fitness(X[:, used], y, seed_symbols, upper))
-            raised = _white_floor(loose, floor, fitness, white)
+            raised = white_floor(loose, floor, fitness, white)
             if raised is not floor:
                 floor, fitness = raised, Fitness(X, y, symbols, raised)
                 seeded = [e for e in loose if floor.reached(fitness.loss(e), len(e.atoms(sp.Float)))]
@@ -323,7 +319,7 @@ def discover_arrays(
             if seed_size is not None:
                 sizes.append(seed_size)
             if not sizes and not floor.noisy:  # no noise found: white residuals are the floor
-                best = _best_fit(fits, floor)
+                best = best_fit(fits, floor)
                 for (expr, _), (loss, k) in sorted(zip(front, fits), key=lambda pair: complexity(pair[0][0])):
                     if (loss > floor.numerical and best.reached(loss, k)
                             and white(sp.Float(scale_y) * expr, scaled, X[:, used] / scale_x)):
@@ -342,7 +338,7 @@ def discover_arrays(
 
     fits = [(fitness.loss(e), len(e.atoms(sp.Float))) for e in candidates]
     if not any(floor.reached(loss, k) for loss, k in fits):  # no noise found, or too little
-        floor = _white_floor(candidates, floor, fitness, white)
+        floor = white_floor(candidates, floor, fitness, white)
     if additive and settings.timeout is not None:
         missing = _missing_terms(X, y, names, used, settings, started + SEARCH_SHARE * settings.timeout,
                                  candidates, fits, floor, fitness, white,
@@ -485,39 +481,6 @@ def _freed(expr: sp.Expr) -> sp.Expr:
     return expr.func(*[_freed(arg) for arg in expr.args])
 
 
-def _white_floor(candidates, floor: NoiseFloor, fitness: Fitness, white) -> NoiseFloor:
-    """When no candidate reaches the floor (no noise found, or an estimate
-    too low): the floor the simplest candidate with white residuals
-    (:class:`.noise.Whiteness`) shows, ``loss * n / (n - k)`` estimated from
-    ``n - k`` degrees of freedom, if no candidate is significantly more
-    accurate (:func:`_best_fit`) and it is above ``floor``; else ``floor``
-    unchanged."""
-    fits = [(fitness.loss(expr), len(expr.atoms(sp.Float))) for expr in candidates]
-    best = _best_fit(fits, floor)
-    for expr, (loss, k) in sorted(zip(candidates, fits), key=lambda pair: complexity(pair[0])):
-        if (math.isfinite(loss) and 2 * k < floor.n and best.reached(loss, k)
-                and white(expr, fitness.symbols, fitness.X)):
-            estimate = loss * floor.n / (floor.n - k)
-            if estimate <= floor.variance:
-                break
-            logger.info("no candidate at the floor %.4g, but %s leaves white residuals: floor %.4g",
-                        floor.variance, expr, estimate)
-            return replace(floor, variance=estimate, dof=floor.n - k)
-    return floor
-
-
-def _best_fit(fits: Sequence[tuple[float, int]], floor: NoiseFloor) -> NoiseFloor:
-    """The floor the most accurate of ``fits`` ((loss, constants) pairs)
-    shows, as an estimate from ``n - k`` degrees of freedom: an equation not
-    at it is significantly less accurate than the best, so not at the floor."""
-    n = floor.n
-    estimates = [(loss * n / (n - k), k) for loss, k in fits if math.isfinite(loss) and 2 * k < n]
-    if not estimates:
-        return replace(floor, variance=0.0, dof=math.inf)
-    variance, k = min(estimates)
-    return replace(floor, variance=variance, dof=n - k)
-
-
 def read_back(expr: sp.Expr, names: Sequence[str]) -> sp.Expr | None:
     """``expr`` as its text reads back (plain symbols, rounded floats), or
     ``None`` if the text is beyond what the equation parser accepts (too long,
@@ -535,26 +498,6 @@ def _refitted(expr: sp.Expr, fitness: Fitness) -> sp.Expr:
     model = Parametric(expr, fitness)
     model.values, _ = model.refit()
     return model.expression()
-
-
-def noise_floor(X: np.ndarray, y: np.ndarray, noise_variance, estimate) -> NoiseFloor:
-    """The :class:`NoiseFloor` of ``y`` from ``discover_arrays``'s
-    ``noise_variance`` (``estimate()`` when it is ``None``)."""
-    if noise_variance is None:
-        return NoiseFloor.of(y, estimate(), dof=ESTIMATE_DOF * len(y))
-    if isinstance(noise_variance, bool):
-        raise ValueError(f"noise_variance must be a number >= 0 or an array of them, got {noise_variance!r}.")
-    values = np.asarray(noise_variance, dtype=float)
-    if values.ndim == 0:
-        if not (math.isfinite(float(values)) and values >= 0):
-            raise ValueError(f"noise_variance must be a finite number >= 0, got {noise_variance!r}.")
-        return NoiseFloor.of(y, float(values), dof=ESTIMATE_DOF * len(y))
-    if values.shape != y.shape or not np.all(np.isfinite(values)) or np.any(values < 0):
-        raise ValueError(
-            f"noise_variance must be a number or one finite variance >= 0 per sample "
-            f"(shape {y.shape}); got shape {values.shape}."
-        )
-    return NoiseFloor.per_sample(y, values)
 
 
 def _power_of_ten(values: np.ndarray) -> float:

@@ -55,7 +55,7 @@ from ..parameters import si_factor, unit_dimensions
 from . import constraints as constraint_checks
 from .backends import SearchSettings
 from .engine import CANDIDATE_SECONDS, discover_arrays, read_back
-from .engine import noise_floor
+from .noise import noise_floor
 from .equations import HallOfFame, pareto_front
 from .expressions import complexity, symbols_for, to_string
 from .noise import NoiseFloor, estimate_noise_variance
