@@ -306,6 +306,21 @@ def test_white_residuals_along_each_input():
     assert false_alarms <= 6   # ~0.1 % expected, for the four tests together
 
 
+def test_no_noise_found_is_bounded_by_the_leave_one_out_error():
+    """0.1 % noise, too small for the Gaussian process (floor 0): no seed is
+    at that floor, but the data are no noisier than the Gaussian process's
+    leave-one-out error; the square-root seed fitted at that bound leaves
+    white residuals, sets the floor and is the best equation."""
+    x1, x2, y1, y2 = sp.symbols("x1 x2 y1 y2")
+    X, y, _ = _noisy(lambda a, b, c, d: np.sqrt((b - a) ** 2 + (d - c) ** 2), ["x1", "x2", "y1", "y2"],
+                     level=0.001, seed=2)
+    settings = SearchSettings(**{**FAST, "timeout": 30})
+    hof = discover_arrays(X, y, ["x1", "x2", "y1", "y2"], settings, noise_variance=0.0)
+    truth = sp.sqrt((x2 - x1) ** 2 + (y2 - y1) ** 2)
+    assert sp.simplify(hof.best.sympy - truth) == 0, str(hof)
+    assert hof.best.at_floor
+
+
 def test_a_term_the_floor_took_for_noise_is_searched_for():
     """The original medeq example: on 40 exact samples the floor (a Gaussian
     process's estimate, 0.3) takes cos(1.1*radius) for noise, so the search

@@ -46,8 +46,10 @@ function for noise-free signal) is raised when no candidate reaches it: the
 simplest candidate whose residuals are white noise (:class:`.noise.Whiteness`)
 and that is as accurate as the best sets it. The seeds get the same chance
 before the search: when none is at the floor, they are fitted again at the
-estimate's upper confidence bound (:meth:`.NoiseFloor.upper`), and those with
-white residuals set the floor.
+estimate's upper confidence bound (:meth:`.NoiseFloor.upper`) or, when the
+Gaussian process found no noise, at its leave-one-out error
+(:func:`.noise.loo_error`: the data are no noisier than that), and those
+with white residuals set the floor.
 
 Polishing candidates are chosen across complexities: the simplest raw
 candidates near the floor first (so a simple law found early is never
@@ -93,7 +95,8 @@ from . import seeds, structure
 from .backends import SearchSettings, get_backend
 from .equations import HallOfFame, pareto_front
 from .expressions import complexity, make_function, parse, symbols_for, to_string
-from .noise import NoiseFloor, Whiteness, best_fit, data_surrogate, noise_floor, surrogate_noise, white_floor
+from .noise import (ESTIMATE_DOF, NoiseFloor, Whiteness, best_fit, data_surrogate, loo_error, noise_floor,
+                    surrogate_noise, white_floor)
 from .polish import Fitness, Parametric, polish
 from .rewrites import merge_numbers, unfold_differences
 
@@ -268,18 +271,23 @@ def discover_arrays(
                     floor, fitness = raised, Fitness(X, y, symbols, raised)
         seeded = seeds.candidates(X[:, used], y, seed_symbols, operators, limit,
                                   fitness=Fitness(X[:, used], y, seed_symbols, floor))
-        upper = floor.upper()
-        if not seeded and upper is not floor:
-            # The estimated noise may be too low: fits at its upper bound
-            # whose residuals are white set the floor (as after the search).
-            # (At least half the seeds' time again; the search gets less.)
-            left = max(limit - (time.monotonic() - seed_start), limit / 2)
-            loose = seeds.candidates(X[:, used], y, seed_symbols, operators, left,
-                                     fitness=Fitness(X[:, used], y, seed_symbols, upper))
-            raised = white_floor(loose, floor, fitness, white)
-            if raised is not floor:
-                floor, fitness = raised, Fitness(X, y, symbols, raised)
-                seeded = [e for e in loose if floor.reached(fitness.loss(e), len(e.atoms(sp.Float)))]
+        if not seeded:
+            # No seed at the floor: an estimated noise may be too low (its
+            # upper confidence bound), and "no noise found" only means noise
+            # too small for the Gaussian process to resolve (the data are no
+            # noisier than its leave-one-out error). Fits at that bound whose
+            # residuals are white set the floor (as after the search).
+            upper = floor.upper() if floor.noisy else replace(
+                floor, variance=loo_error(model()[0]), dof=ESTIMATE_DOF * floor.n)
+            if upper.variance > floor.variance:
+                # (At least half the seeds' time again; the search gets less.)
+                left = max(limit - (time.monotonic() - seed_start), limit / 2)
+                loose = seeds.candidates(X[:, used], y, seed_symbols, operators, left,
+                                         fitness=Fitness(X[:, used], y, seed_symbols, upper))
+                raised = white_floor(loose, floor, fitness, white)
+                if raised is not floor:
+                    floor, fitness = raised, Fitness(X, y, symbols, raised)
+                    seeded = [e for e in loose if floor.reached(fitness.loss(e), len(e.atoms(sp.Float)))]
     if (additive and settings.timeout is not None and len(used) > 1
             and not any(fitness.loss(e) <= fitness.floor for e in seeded)):
         seeded += _additive_candidates(X, y, names, used, settings, fitness, surrogate or model()[1],

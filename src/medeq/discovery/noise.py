@@ -109,7 +109,6 @@ class NoiseFloor:
 
     def threshold(self, k: int = 0) -> float:
         """Largest mean squared error at the floor for ``k`` fitted constants."""
-
         n = self.n
         free = max(n - int(k), 1)
         effective = free / self.spread
@@ -126,7 +125,6 @@ class NoiseFloor:
     def margin(self, loss: float, tests: int = 1) -> float:
         """Allowed loss increase for one simplification of an equation with
         ``loss`` (the best of ``tests`` tried: Bonferroni-corrected level)."""
-
         level = LEVEL_STEP / max(int(tests), 1)
         return special.chdtri(1, level) * max(loss, self.variance) / self.n + self.numerical
 
@@ -134,7 +132,6 @@ class NoiseFloor:
         """This floor at the upper ``1 - LEVEL`` confidence bound of its
         variance (an estimate from ``dof`` degrees of freedom may be that
         much too low); unchanged when the variance is known exactly."""
-
         if self.dof == math.inf or not self.noisy:
             return self
         factor = self.dof / special.chdtri(self.dof, 1 - LEVEL)
@@ -175,6 +172,14 @@ def surrogate_noise(model) -> float:
     if model.noise_level <= AT_BOUND * NOISE_BOUNDS[0]:
         return 0.0
     return float(model.noise_variance)
+
+
+def loo_error(model) -> float:
+    """Mean squared leave-one-out error of a fitted
+    :class:`~medeq.surrogate.GaussianProcessSurrogate` (response units
+    squared): noise plus the surrogate's own error, so an upper bound of the
+    noise variance when the surrogate found none."""
+    return float(np.mean(model.loo_residuals() ** 2)) * model.scale_**2
 
 
 def denoising_error(X: np.ndarray, y: np.ndarray, seed: int | None = None, folds: int = 5) -> float:
@@ -270,8 +275,8 @@ class Whiteness:
 
 
 def noise_floor(X: np.ndarray, y: np.ndarray, noise_variance, estimate) -> NoiseFloor:
-    """The :class:`NoiseFloor` of ``y`` from ``:func:`~medeq.discovery.discover_arrays`'s
-    ``noise_variance`` (``estimate()`` when it is ``None``)."""
+    """The :class:`NoiseFloor` of ``y`` from the ``noise_variance`` of
+    :func:`~medeq.discovery.discover_arrays` (``estimate()`` when it is ``None``)."""
     if noise_variance is None:
         return NoiseFloor.of(y, estimate(), dof=ESTIMATE_DOF * len(y))
     if isinstance(noise_variance, bool):
