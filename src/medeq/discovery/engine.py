@@ -175,11 +175,14 @@ def discover_arrays(
     noise_variance : float or (n,) array, optional
         The noise floor of ``y`` (response units squared). A float is taken as
         an estimate (e.g. a surrogate's fitted noise level; tested with an F
-        test, the estimate counting for ``noise.ESTIMATE_DOF * n`` degrees of freedom); an array holds known per-sample
-        variances (their mean is the floor; chi-square test). ``None``: fitted
-        here with a Gaussian process (:func:`.noise.estimate_noise_variance`).
-        ``0`` declares the data exact. Unequal per-sample variances widen
-        the test (:attr:`.NoiseFloor.spread`).
+        test, the estimate counting for ``noise.ESTIMATE_DOF * n`` degrees
+        of freedom); an array holds known per-sample variances (their mean
+        is the floor; chi-square test). ``None``: fitted here with a
+        Gaussian process (:func:`.noise.estimate_noise_variance`). ``0``: no
+        noise found (exact data, or noise too small for a Gaussian process to
+        resolve): candidates whose residuals are white then set the floor
+        (module notes). Unequal per-sample variances widen the test
+        (:attr:`.NoiseFloor.spread`).
     early_stop : bool
         Stop the search once an equation is at the noise floor (see the
         module notes); ``False`` spends the whole budget.
@@ -189,7 +192,9 @@ def discover_arrays(
         its own for a share of the budget (``STRUCTURE_SHARE``; only with a
         ``settings.timeout``) and the sums of their equations join the
         candidates; and search for a missing term when the simplest equation
-        at the floor leaves structured residuals (module notes).
+        at the floor leaves structured residuals (module notes; only with
+        time the main search left unspent, so not with ``early_stop=False``
+        unless the search ended before its share).
     surrogate : callable, optional
         The mean of a surrogate of ``y`` as a function of ``X`` (e.g. the
         campaign's Gaussian process), used to find that structure; default:
@@ -288,12 +293,13 @@ def discover_arrays(
                 if raised is not floor:
                     floor, fitness = raised, Fitness(X, y, symbols, raised)
                     seeded = [e for e in loose if floor.reached(fitness.loss(e), len(e.atoms(sp.Float)))]
+    # the options of the searches of parts of the data (additive groups, missing terms)
+    options = dict(parsimony=parsimony, constraints=constraints, nested_constraints=nested_constraints,
+                   backend=backend, linear_seeds=linear_seeds, early_stop=early_stop)
     if (additive and settings.timeout is not None and len(used) > 1
             and not any(fitness.loss(e) <= fitness.floor for e in seeded)):
         seeded += _additive_candidates(X, y, names, used, settings, fitness, surrogate or model()[1],
-                                       parsimony=parsimony, constraints=constraints,
-                                       nested_constraints=nested_constraints, backend=backend,
-                                       linear_seeds=linear_seeds, early_stop=early_stop)
+                                       **options)
     if seeded:
         candidates += seeded
         fits = [(fitness.loss(e), len(e.atoms(sp.Float))) for e in seeded]
@@ -347,12 +353,10 @@ def discover_arrays(
     fits = [(fitness.loss(e), len(e.atoms(sp.Float))) for e in candidates]
     if not any(floor.reached(loss, k) for loss, k in fits):  # no noise found, or too little
         floor = white_floor(candidates, floor, fitness, white)
+        fitness = Fitness(X, y, symbols, floor)
     if additive and settings.timeout is not None:
         missing = _missing_terms(X, y, names, used, settings, started + SEARCH_SHARE * settings.timeout,
-                                 candidates, fits, floor, fitness, white,
-                                 parsimony=parsimony, constraints=constraints,
-                                 nested_constraints=nested_constraints, backend=backend,
-                                 linear_seeds=linear_seeds, early_stop=early_stop)
+                                 candidates, fits, fitness, white, **options)
         candidates += missing
         fits += [(fitness.loss(e), len(e.atoms(sp.Float))) for e in missing]
     # The data are no noisier than the most accurate candidate says.
@@ -426,66 +430,75 @@ def _additive_candidates(X, y, names, used, settings: SearchSettings, fitness: F
 
 
 def _missing_terms(X, y, names, used, settings: SearchSettings, search_end: float, candidates, fits,
-                   floor: NoiseFloor, fitness: Fitness, white, **options) -> list[sp.Expr]:
-    """When the simplest candidate at the floor leaves residuals that are not
-    white noise (:class:`.noise.Whiteness`), a term is missing that the floor
-    took for noise (an estimate from a few dozen samples, or white residuals
-    in all inputs at once). The residuals are searched on their own (their
-    noise estimated afresh; ``STRUCTURE_SHARE`` of the budget, or half what
-    the search left of its share by ``search_end`` if less, and not at all
-    if that is less than ``SEED_SECONDS``), and the
-    candidate plus each of their equations, constants refitted on ``y``, are
-    returned. The candidate was fitted in the term's absence (an
-    approximation, perhaps): the data minus the simplest term at the
-    residuals' floor are searched again (one round of backfitting), and those
-    sums are returned too. None when the candidate's residuals are white, or
-    it is numerically exact."""
+                   fitness: Fitness, white, **options) -> list[sp.Expr]:
+    """Candidates with a term the floor took for noise (an estimate from a
+    few dozen samples, or white residuals in all inputs at once).
+
+    When the simplest candidate at the floor of ``fitness`` leaves residuals
+    that are not white noise (:class:`.noise.Whiteness`), they are searched
+    on their own, their noise estimated afresh; the candidate plus the
+    simplest equation at their floor and plus their ``ALTERNATIVES + 1`` most
+    accurate ones, constants refitted on ``y``, are returned. The candidate
+    was fitted in the term's absence (an approximation, perhaps): the data
+    minus that simplest term are searched again (one round of backfitting),
+    and those sums are returned too. Each search gets ``STRUCTURE_SHARE`` of
+    the budget, or half what the main search left of its share by
+    ``search_end`` if less, and does not run if that is under
+    ``2 * SEED_SECONDS`` (a search's seeds alone may take ``SEED_SECONDS``).
+    Empty when no candidate is at the floor, the simplest is numerically
+    exact (its residuals are rounding errors) or leaves white residuals, or
+    there is no time."""
+    floor = fitness.noise
     at_floor = [(expr, loss) for expr, (loss, k) in zip(candidates, fits)
                 if floor.reached(loss, k) and not expr.is_number]
     if not at_floor:
         return []
     simplest, loss = min(at_floor, key=lambda pair: complexity(pair[0]))
-    # (the residuals of a numerically exact fit are rounding errors)
     if loss <= floor.numerical or white(simplest, fitness.symbols, fitness.X):
         return []
 
-    def rest(part: sp.Expr):
-        """The most accurate equations of ``y - part``, and the simplest at
-        their floor (none if the search's share of the budget is spent)."""
+    def rest(part: sp.Expr) -> tuple[list[sp.Expr], sp.Expr]:
+        """Equations of ``y - part``: the simplest at their floor (``0`` if
+        it is a number) first, then the most accurate; none without time."""
         seconds = min(STRUCTURE_SHARE * settings.timeout, (search_end - time.monotonic()) / 2)
-        if seconds < SEED_SECONDS:
+        if seconds < 2 * SEED_SECONDS:
             return [], sp.Integer(0)
+        logger.info("the residuals of %s are not white noise: searching them", part)
         residuals = y - make_function(part, fitness.symbols)(X)
         found = discover_arrays(X[:, used], residuals, [names[i] for i in used],
                                 replace(settings, timeout=seconds), additive=False, **options)
-        simplest_at_floor = found.best.sympy if len(found) else sp.Integer(0)
-        return [e.sympy for e in found if not e.sympy.is_number][::-1][:ALTERNATIVES + 1], simplest_at_floor
+        simplest = found.best.sympy if len(found) else sp.Integer(0)
+        simplest = sp.Integer(0) if simplest.is_number else simplest
+        accurate = [e.sympy for e in found if not e.sympy.is_number][::-1][:ALTERNATIVES + 1]
+        first = [] if simplest == 0 else [simplest]
+        return first + [e for e in accurate if e != simplest], simplest
 
     def joined(part: sp.Expr, terms: list[sp.Expr]) -> list[sp.Expr]:
         # The residuals' own floor (a rough estimate) snapped their
         # constants: all are fitted again together.
         return [_refitted(merge_numbers(_freed(part) + _freed(term)), fitness) for term in terms]
 
-    logger.info("the residuals of %s are not white noise: searching them for a missing term", simplest)
     terms, term = rest(simplest)
     combined = joined(simplest, terms)
-    if not term.is_number:
+    if term != 0:
         # The candidate was fitted without the term: fitted again without it.
-        logger.info("searching the data without %s", term)
         combined += joined(term, rest(term)[0])
-    logger.info("with a missing term: %s", [str(e) for e in combined])
+    if combined:
+        logger.info("with a missing term: %s", [str(e) for e in combined])
     return combined
 
 
 def _freed(expr: sp.Expr) -> sp.Expr:
-    """``expr`` with every number but exponents (and the integers 1 and -1)
-    made a float, free to be fitted again."""
+    """``expr`` with every number but exponents (and coefficients 1 and -1,
+    as in ``-x``) made a float, free to be fitted again."""
     if expr.is_Number:
         return expr if expr in (1, -1) else sp.Float(expr)
     if not expr.args:
         return expr
     if expr.is_Pow:
         return sp.Pow(_freed(expr.base), expr.exp)
+    if expr.is_Add:  # an additive constant, 1 included, is free
+        return sp.Add(*[sp.Float(a) if a.is_Number else _freed(a) for a in expr.args])
     return expr.func(*[_freed(arg) for arg in expr.args])
 
 

@@ -58,8 +58,8 @@ LEVEL_STEP = 0.01
 AT_BOUND = 10.0
 #: Losses below this fraction of var(y) are numerically exact.
 NUMERICAL = 1e-10
-#: z-score of the residuals' nearest-neighbours correlation above which they
-#: are not white noise (one-sided, p ~ 1e-3).
+#: Residuals are not white noise above this z-score, one-sided (p ~ 1e-3),
+#: a level the whiteness tests share (:class:`Whiteness`).
 WHITE_Z = 3.0
 #: Neighbours of each point in that test.
 NEIGHBOURS = 5
@@ -215,8 +215,7 @@ class Whiteness:
     With ``r`` the centred residuals and ``W`` the symmetrised,
     row-normalised adjacency of each point's ``NEIGHBOURS`` nearest
     neighbours (inputs scaled to the unit cube), ``T = r'Wr / r'r`` has mean
-    ``~0`` and variance ``~2 tr(W^2) / n^2`` for white noise; residuals are
-    white when ``T`` is below ``WHITE_Z`` standard deviations. This needs no
+    ``~0`` and variance ``~2 tr(W^2) / n^2`` for white noise. This needs no
     noise level: it is the test of "at the floor" when the Gaussian process
     found no noise (it cannot tell noise a thousand times smaller than the
     data's spread from the function's own variation).
@@ -225,9 +224,11 @@ class Whiteness:
     there are few samples for several inputs (``cos(1.1*r)`` left out of a
     law of three inputs on 40 samples: a point's nearest neighbours are far
     apart in ``r``). So the residuals are also ordered along each input in
-    turn, and their serial correlation ``sum r_i r_(i+1) / r'r`` (standard
-    deviation ``1/sqrt(n)`` for white noise) is tested too; the ``P + 1``
-    tests share the false-alarm rate of one (Bonferroni).
+    turn, and their serial correlation ``sum r_i r_(i+1) / r'r`` (mean
+    ``-1/n`` and standard deviation ``~1/sqrt(n)`` for white noise) is
+    tested too. Residuals are white when every statistic is below
+    ``threshold`` standard deviations: the ``P + 1`` tests (non-constant
+    inputs) share the false-alarm rate of one at ``WHITE_Z`` (Bonferroni).
     """
 
     def __init__(self, X: np.ndarray):
@@ -267,7 +268,8 @@ class Whiteness:
         if not (math.isfinite(total) and total > 0):
             return math.inf
         neighbours = float(np.sum(self.weights * r[self.rows] * r[self.columns])) / total / self.sd
-        serial = [float(r[order[1:]] @ r[order[:-1]]) / total * math.sqrt(self.n) for order in self.orders]
+        serial = [(float(r[order[1:]] @ r[order[:-1]]) / total + 1 / self.n) * math.sqrt(self.n)
+                  for order in self.orders]
         return max([neighbours, *serial])
 
     def white(self, residuals: np.ndarray) -> bool:
@@ -299,7 +301,7 @@ def white_floor(candidates, floor: NoiseFloor, fitness, white) -> NoiseFloor:
     symbols, X)`` tells whether ``expr``'s residuals are white noise. When no
     candidate reaches the floor (no noise found, or an estimate
     too low): the floor the simplest candidate with white residuals
-    (:class:`.noise.Whiteness`) shows, ``loss * n / (n - k)`` estimated from
+    (:class:`Whiteness`) shows, ``loss * n / (n - k)`` estimated from
     ``n - k`` degrees of freedom, if no candidate is significantly more
     accurate (:func:`best_fit`) and it is above ``floor``; else ``floor``
     unchanged."""

@@ -55,10 +55,9 @@ from ..parameters import si_factor, unit_dimensions
 from . import constraints as constraint_checks
 from .backends import SearchSettings
 from .engine import CANDIDATE_SECONDS, discover_arrays, read_back
-from .noise import noise_floor
 from .equations import HallOfFame, pareto_front
 from .expressions import complexity, symbols_for, to_string
-from .noise import NoiseFloor, estimate_noise_variance
+from .noise import NoiseFloor, estimate_noise_variance, noise_floor
 from .polish import Fitness, polish
 from .rewrites import simplify, unsquare_roots
 
