@@ -302,7 +302,7 @@ def discover_arrays(
                                        **options)
     if seeded:
         candidates += seeded
-        fits = [(fitness.loss(e), len(e.atoms(sp.Float))) for e in seeded]
+        fits = fitness.fits(seeded)
         seed_floor = floor.consistent(fits)  # an exact seed shows up the approximate ones
         seeded_at_floor = [e for e, (loss, k) in zip(seeded, fits) if seed_floor.reached(loss, k)]
         seeded_exact = [e for e, (loss, _) in zip(seeded, fits) if loss <= fitness.floor]
@@ -350,7 +350,7 @@ def discover_arrays(
         candidates += [_refitted(u, fitness) for u, e in zip(unfolded, candidates) if u is not e]
     logger.info("%s search: %d candidates in %.1f s", backend, len(candidates), time.monotonic() - started)
 
-    fits = [(fitness.loss(e), len(e.atoms(sp.Float))) for e in candidates]
+    fits = fitness.fits(candidates)
     if not any(floor.reached(loss, k) for loss, k in fits):  # no noise found, or too little
         floor = white_floor(candidates, floor, fitness, white)
         fitness = Fitness(X, y, symbols, floor)
@@ -358,7 +358,7 @@ def discover_arrays(
         missing = _missing_terms(X, y, names, used, settings, started + SEARCH_SHARE * settings.timeout,
                                  candidates, fits, fitness, white, **options)
         candidates += missing
-        fits += [(fitness.loss(e), len(e.atoms(sp.Float))) for e in missing]
+        fits += fitness.fits(missing)
     # The data are no noisier than the most accurate candidate says.
     floor = floor.consistent(fits)
     fitness = Fitness(X, y, symbols, floor)

@@ -40,7 +40,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
-import sympy as sp
 
 from scipy import special
 from scipy.spatial import cKDTree
@@ -305,7 +304,7 @@ def white_floor(candidates, floor: NoiseFloor, fitness, white) -> NoiseFloor:
     ``n - k`` degrees of freedom, if no candidate is significantly more
     accurate (:func:`best_fit`) and it is above ``floor``; else ``floor``
     unchanged."""
-    fits = [(fitness.loss(expr), len(expr.atoms(sp.Float))) for expr in candidates]
+    fits = fitness.fits(candidates)
     best = best_fit(fits, floor)
     for expr, (loss, k) in sorted(zip(candidates, fits), key=lambda pair: complexity(pair[0])):
         if (math.isfinite(loss) and 2 * k < floor.n and best.reached(loss, k)

@@ -111,6 +111,11 @@ class Fitness:
             return math.inf
         return float(np.mean((prediction - self.y) ** 2))
 
+    def fits(self, exprs) -> list[tuple[float, int]]:
+        """``(loss, fitted constants)`` of each of ``exprs``, as the floor's
+        tests take them."""
+        return [(self.loss(expr), len(expr.atoms(sp.Float))) for expr in exprs]
+
     def accepts(self, new_loss: float, reference_loss: float) -> bool:
         """Whether ``new_loss`` is as good as ``reference_loss`` given the data.
 
