@@ -14,7 +14,9 @@ import sympy as sp
 
 import medeq
 from medeq.cli import main
-from medeq.discovery.units import analyse, pi_groups, dimension_matrix, unsquare_roots
+from medeq.discovery.units import analyse, pi_groups, dimension_matrix
+from medeq.discovery.expressions import complexity
+from medeq.discovery.rewrites import simplify, split_roots, unsquare_roots
 from medeq.discovery.polish import Fitness
 from medeq.parameters import label, parameter_units, si_factor, unit_dimensions
 
@@ -32,6 +34,25 @@ def test_relativistic_mass_is_one_group_and_a_scale():
     assert analysis.groups == (exponents(0, 1, -1),)  # v/c, integer exponents
     assert analysis.scale == exponents(1, 0, 0)  # m_0
     assert analysis.describe("m") == "dimensionless groups: pi1 = v/c\nlaw: m = m_0 * Phi(pi1)"
+
+
+def test_equally_simple_scales_are_chosen_by_the_data():
+    """m*v**2 and m*c**2 are both energies: the data pick the one that leaves
+    Phi the least to explain (m*c**2 for the relativistic energy, whose Phi
+    stays within 1 and 1.34), so Phi(v/c) is the Lorentz factor and not
+    (c/v)**2 times it."""
+    names, units = ["m", "v", "c"], ["kg", "m/s", "m/s"]
+    assert analyse(names, units, "J").scale == exponents(1, 2, 0)  # no data: the first, m*v**2
+    rng = np.random.default_rng(0)
+    X = rng.uniform([1, 1, 3], [5, 2, 10], (100, 3))
+    m, v, c = X.T
+    energy = m * c**2 / np.sqrt(1 - v**2 / c**2)
+    analysis = analyse(names, units, "J", X, energy)
+    assert analysis.scale == exponents(1, 0, 2)
+    assert analysis.describe("E").endswith("law: E = c**2*m * Phi(pi1)")
+    assert analysis.groups == (exponents(0, 1, -1),)  # v/c, measured against c
+    kinetic = m * v**2 / 2  # the same units, the other scale
+    assert analyse(names, units, "J", X, kinetic).scale == exponents(1, 2, 0)
 
 
 def test_pendulum_period_has_no_group_and_a_fractional_scale():
@@ -225,6 +246,27 @@ def test_unsquare_roots_where_the_data_fix_the_sign():
     # where the sign changes over the data, nothing is taken out
     X[0, 0] = 0.5
     assert unsquare_roots(expr, Fitness(X, np.zeros(50), symbols)) == expr
+
+
+def test_roots_of_quotients_split_with_the_signs_the_data_fix():
+    """sympy writes 1/(1 - x**2) as -1/(x**2 - 1): the Lorentz factor an engine
+    finds as sqrt(-1/(x**2 - 1)) is 1/sqrt(1 - x**2) on data with x**2 < 1,
+    one node simpler, so it is not pushed off the front by an approximation
+    as complex as the written form."""
+    x, y = symbols = sp.symbols("x y")
+    X = np.random.default_rng(0).uniform([0.05, 0.05], [0.7, 0.4], (50, 2))
+    fitness = Fitness(X, np.zeros(50), symbols)
+    lorentz = sp.sqrt(-1 / (x**2 - 1))
+    assert split_roots(lorentz, fitness) == 1 / sp.sqrt(1 - x**2)
+    assert complexity(simplify(lorentz, fitness)) == complexity(1 / sp.sqrt(1 - x**2)) < complexity(lorentz)
+    # a square out, then the quotient split: (1 - y)/sqrt(1 - x**2)
+    contracted = sp.sqrt((-y**2 + 2 * y - 1) / (x**2 - 1))
+    assert simplify(contracted, fitness) == (1 - y) / sp.sqrt(1 - x**2)
+    both = sp.sqrt((x**2 - 1) / (y - 1))
+    assert split_roots(both, fitness) == sp.sqrt(1 - x**2) / sp.sqrt(1 - y)
+    # where a part changes sign over the data, the root stays whole
+    X[0, 0] = 1.5
+    assert split_roots(both, Fitness(X, np.zeros(50), symbols)) == both
 
 
 # -------------------------------------------------------- kept everywhere

@@ -44,7 +44,7 @@ def simplify(expr: sp.Expr, fitness: Fitness) -> sp.Expr:
     back = {v: k for k, v in positive.items()}
     work = expr.xreplace(positive)
     rewrites = [work]
-    unsquared = unsquare_roots(expr, fitness)  # sqrt(a**2*b) -> a*sqrt(b) where a > 0 on the data
+    unsquared = tidy_roots(expr, fitness)
     if unsquared is not expr:
         rewrites.append(unsquared.xreplace(positive))
     # ``force=True`` rewrites (e.g. sqrt(1/x) -> 1/sqrt(x)) are valid on the
@@ -90,10 +90,19 @@ def _tame_trigonometry(expr: sp.Expr) -> bool:
         g.has(TrigonometricFunction) for f in trig for g in f.args)
 
 
+def tidy_roots(expr: sp.Expr, fitness: Fitness) -> sp.Expr:
+    """Roots written as the data read them: squares taken out
+    (:func:`unsquare_roots`, ``sqrt(a**2*b) -> a*sqrt(b)`` where ``a > 0``),
+    then quotients split (:func:`split_roots`, ``sqrt(-1/(x**2 - 1)) ->
+    1/sqrt(1 - x**2)`` where ``x**2 < 1``)."""
+    return split_roots(unsquare_roots(expr, fitness), fitness)
+
+
 def unsquare_roots(expr: sp.Expr, fitness: Fitness) -> sp.Expr:
     """Take perfect squares out of square roots where the data fix their sign:
-    ``sqrt((x - t*u)**2 / (c**2 - u**2))`` becomes ``(x - t*u) / sqrt(c**2 - u**2)``
-    when ``x - t*u > 0`` at every data point (sympy cannot know it). The
+    ``sqrt((x - t*u)**2 / (c**2 - u**2))`` becomes ``(x - t*u) * sqrt(1/(c**2 - u**2))``
+    when ``x - t*u > 0`` at every data point (sympy cannot know it;
+    :func:`split_roots` then makes it ``(x - t*u)/sqrt(c**2 - u**2)``). The
     result is kept only if it agrees with ``expr`` on the data."""
     roots = [p for p in expr.atoms(sp.Pow) if p.exp == sp.Rational(1, 2)
              and sp.count_ops(p.base) <= MAX_FACTOR_OPS]
@@ -110,9 +119,7 @@ def unsquare_roots(expr: sp.Expr, fitness: Fitness) -> sp.Expr:
             base, power = factor.as_base_exp()
             if power.is_Integer and abs(power) >= 2 and base.free_symbols:
                 half = power // 2 if power > 0 else -((-power) // 2)
-                with np.errstate(all="ignore"):
-                    values = make_function(base, fitness.symbols)(fitness.X)
-                sign = 1 if np.all(values > 0) else -1 if np.all(values < 0) else 0
+                sign = _sign_on_data(base, fitness)
                 if sign:
                     outside *= (sign * base) ** half
                     inside *= base ** (power - 2 * half)
@@ -120,12 +127,40 @@ def unsquare_roots(expr: sp.Expr, fitness: Fitness) -> sp.Expr:
             inside *= factor
         if outside != 1:
             try:  # what stays inside, unfactored: sqrt(c**2 - u**2), not sqrt(c - u)*sqrt(c + u)
-                top, bottom = sp.fraction(sp.cancel(root.base / outside**2))
-                if bottom.could_extract_minus_sign():
-                    top, bottom = -top, -bottom
-                replacements[root] = outside * sp.sqrt(top) / sp.sqrt(bottom)
+                replacements[root] = outside * sp.sqrt(sp.cancel(root.base / outside**2))
             except _SYMPY_FAILURES:
                 replacements[root] = outside * sp.sqrt(inside)
+    return _replaced(expr, replacements, fitness)
+
+
+def split_roots(expr: sp.Expr, fitness: Fitness) -> sp.Expr:
+    """Split roots of quotients into quotients of roots, with the signs the
+    data fix: ``sqrt(-1/(x**2 - 1))`` becomes ``1/sqrt(1 - x**2)`` when
+    ``x**2 < 1`` at every data point (sympy writes ``1/(1 - x**2)`` as
+    ``-1/(x**2 - 1)`` and cannot split the root without knowing the sign).
+    Applies to every power with a non-integer rational exponent whose base's
+    numerator and denominator each keep one sign on the data; the result is
+    kept only if it agrees with ``expr`` on the data."""
+    powers = [p for p in expr.atoms(sp.Pow) if p.exp.is_Rational and not p.exp.is_Integer
+              and sp.count_ops(p.base) <= MAX_FACTOR_OPS]
+    replacements = {}
+    for power in powers:
+        try:
+            top, bottom = sp.fraction(sp.together(power.base))
+        except _SYMPY_FAILURES:
+            continue
+        if bottom == 1:
+            continue
+        signs = [_sign_on_data(part, fitness) for part in (top, bottom)]
+        if 0 in signs:
+            continue
+        top, bottom = signs[0] * top, signs[1] * bottom
+        replacements[power] = sp.Pow(top, power.exp) / sp.Pow(bottom, power.exp)
+    return _replaced(expr, replacements, fitness)
+
+
+def _replaced(expr: sp.Expr, replacements: dict, fitness: Fitness) -> sp.Expr:
+    """``expr`` with ``replacements`` made, if it agrees with ``expr`` on the data."""
     if not replacements:
         return expr
     candidate = expr.xreplace(replacements)
@@ -133,6 +168,15 @@ def unsquare_roots(expr: sp.Expr, fitness: Fitness) -> sp.Expr:
         before = make_function(expr, fitness.symbols)(fitness.X)
         after = make_function(candidate, fitness.symbols)(fitness.X)
     return candidate if np.allclose(after, before, rtol=1e-9, equal_nan=False) else expr
+
+
+def _sign_on_data(expr: sp.Expr, fitness: Fitness) -> int:
+    """+1 or -1 if ``expr`` keeps that sign at every data point, else 0."""
+    if not expr.free_symbols:
+        return 1 if expr.is_positive else -1 if expr.is_negative else 0
+    with np.errstate(all="ignore"):
+        values = make_function(expr, fitness.symbols)(fitness.X)
+    return 1 if np.all(values > 0) else -1 if np.all(values < 0) else 0
 
 
 def unfold_differences(expr: sp.Expr, X: np.ndarray, symbols: Sequence[sp.Symbol]) -> sp.Expr:

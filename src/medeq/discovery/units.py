@@ -59,7 +59,7 @@ from .equations import HallOfFame, pareto_front
 from .expressions import complexity, symbols_for, to_string
 from .noise import NoiseFloor, estimate_noise_variance, noise_floor
 from .polish import Fitness, polish
-from .rewrites import simplify, unsquare_roots
+from .rewrites import simplify, tidy_roots
 
 logger = logging.getLogger(__name__)
 
@@ -232,15 +232,22 @@ def _rank(vectors: Sequence[Sequence[Fraction]]) -> int:
 def response_scale(D: sp.Matrix, target: sp.Matrix) -> tuple[Fraction, ...] | None:
     """Exponents ``a`` with ``D a = target`` using the fewest inputs, then the
     simplest exponents (integers first); ``None`` if there is none."""
+    return next(iter(response_scales(D, target)), None)
+
+
+def response_scales(D: sp.Matrix, target: sp.Matrix) -> list[tuple[Fraction, ...]]:
+    """Every simplest solution ``a`` of ``D a = target`` (as
+    :func:`response_scale`: fewest inputs, then simplest exponents; ties are
+    all kept, in the order of their inputs); ``[]`` if there is none."""
     P = D.cols
     if all(v == 0 for v in target):
-        return tuple(Fraction(0) for _ in range(P))
+        return [tuple(Fraction(0) for _ in range(P))]
     rank = D.rank()
-    best = None
+    found = []
     for subset in _subsets(P, rank):
         if not subset:
             continue
-        if best is not None and len(subset) > _cost(best)[0]:
+        if found and len(subset) > _cost(found[0])[0]:
             break
         columns = D[:, list(subset)]
         if columns.rank() != len(subset):
@@ -255,14 +262,22 @@ def response_scale(D: sp.Matrix, target: sp.Matrix) -> tuple[Fraction, ...] | No
         for i, v in zip(subset, solution):
             numerator, denominator = sp.fraction(sp.nsimplify(v))
             exponents[i] = Fraction(int(numerator), int(denominator))
-        if best is None or _cost(exponents) < _cost(best):
-            best = tuple(exponents)
-    return best
+        found.append(tuple(exponents))
+    if not found:
+        return []
+    simplest = min(_cost(e)[:-1] for e in found)  # the last entry only orders ties
+    return sorted((e for e in found if _cost(e)[:-1] == simplest), key=_cost)
 
 
-def analyse(names: Sequence[str], units: Sequence[str], response_unit: str) -> DimensionalAnalysis:
+def analyse(names: Sequence[str], units: Sequence[str], response_unit: str,
+            X: np.ndarray | None = None, y: np.ndarray | None = None) -> DimensionalAnalysis:
     """Dimensionless groups of inputs ``names`` with ``units``, and the
     product of inputs with the dimension of ``response_unit``.
+
+    Several products may be equally simple (``m*c**2`` and ``m*v**2`` for an
+    energy): with data ``(X, y)`` the one that leaves the least to explain is
+    taken, the smallest variance of ``log|y / Y0|`` (``m*c**2`` for
+    ``m*c**2/sqrt(1 - v**2/c**2)``: ``Phi`` stays near 1), else the first.
 
     Examples
     --------
@@ -274,7 +289,10 @@ def analyse(names: Sequence[str], units: Sequence[str], response_unit: str) -> D
     units = tuple(str(u) for u in units)
     bases, D = dimension_matrix([*units, response_unit])
     inputs, target = D[:, : len(names)], D[:, len(names)]
-    scale = response_scale(inputs, target)
+    scales = response_scales(inputs, target)
+    scale = scales[0] if scales else None
+    if len(scales) > 1 and X is not None and y is not None:
+        scale = min(scales, key=lambda a: _log_spread(np.asarray(X, dtype=float), np.asarray(y, dtype=float), a))
     groups = pi_groups(inputs)
     if scale is not None:
         # The inputs of Y0 set the scale: the groups measure the others against
@@ -282,6 +300,13 @@ def analyse(names: Sequence[str], units: Sequence[str], response_unit: str) -> D
         groups = [tuple(-e for e in g) if sum(a * b for a, b in zip(g, scale)) > 0 else g
                   for g in groups]
     return DimensionalAnalysis(names, units, str(response_unit), tuple(groups), scale)
+
+
+def _log_spread(X: np.ndarray, y: np.ndarray, exponents: Sequence[Fraction]) -> float:
+    """Variance of ``log|y / prod(x_i ** a_i)|`` on the data (inf where not finite)."""
+    with np.errstate(all="ignore"):
+        ratio = np.log(np.abs(y)) - np.log(np.abs(X)) @ np.array([float(a) for a in exponents])
+    return float(np.var(ratio)) if np.all(np.isfinite(ratio)) else math.inf
 
 
 def check_mode(value) -> str | bool:
@@ -388,7 +413,8 @@ def discover_dimensionless(
     operators = list(settings.binary_operators) + list(settings.unary_operators)
     limits, nested = constraint_checks.validate(engine_options.get("constraints"),
                                                 engine_options.get("nested_constraints"), operators)
-    analysis = analyse([names[i] for i in used], [units[i] for i in used], response_unit)
+    analysis = analyse([names[i] for i in used], [units[i] for i in used], response_unit,
+                       np.asarray(X, dtype=float)[:, used], y)
     factors = [si_factor(units[i]) for i in used]
     y_factor = si_factor(response_unit)
     offset = [f"{names[i]} [{units[i]}]" for i, f in zip(used, factors) if f is None]
@@ -453,7 +479,7 @@ def discover_dimensionless(
     for expr in sorted(candidates, key=complexity):
         tick = time.monotonic()
         limit = tick + CANDIDATE_SECONDS
-        expr = unsquare_roots(expr, fitness)
+        expr = tidy_roots(expr, fitness)
         clean, _ = polish(expr, fitness, allow_pi=allow_pi,
                           deadline=limit if deadline is None else min(deadline, limit))
         clean = read_back(to_user(clean), names)
