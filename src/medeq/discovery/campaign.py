@@ -112,10 +112,13 @@ def discover_campaign(
         (see :mod:`medeq.discovery.engine`); ``False`` spends the budget.
     noise_variance : float, optional
         The noise floor (response units squared). Default: the variances
-        given with the results (``variances=``) where all are known, else the
-        noise level the response's surrogate fitted. (With dimensional
-        analysis, the search of ``y / Y0`` gets it divided by ``Y0**2`` point
-        by point, and the equations are judged against it on ``y``.)
+        given with the results (``variances=``) where all are known (unequal
+        ones weigh the samples by their precision: losses are then weighted
+        mean squared errors, see :func:`medeq.discovery.discover_arrays`),
+        else the noise level the response's surrogate fitted. (With
+        dimensional analysis, the search of ``y / Y0`` gets it divided by
+        ``Y0**2`` point by point, so its samples weigh as ``Y0**2``, and the
+        equations are judged against it on ``y``.)
     dimensional_analysis : "auto", True or False
         Search ``y / Y0 = F(pi_1, ..., pi_k)`` over dimensionless groups
         (:mod:`medeq.discovery.units`): ``"auto"`` when every parameter and

@@ -96,7 +96,7 @@ from .backends import SearchSettings, get_backend
 from .equations import HallOfFame, pareto_front
 from .expressions import complexity, make_function, parse, symbols_for, to_string
 from .noise import (ESTIMATE_DOF, NoiseFloor, Whiteness, best_fit, data_surrogate, loo_error, noise_floor,
-                    surrogate_noise, white_floor)
+                    precision_weights, surrogate_noise, white_floor)
 from .polish import Fitness, Parametric, polish
 from .rewrites import merge_numbers, unfold_differences
 
@@ -141,6 +141,7 @@ def discover_arrays(
     columns: Sequence[int] | None = None,
     linear_seeds: bool = True,
     noise_variance: float | np.ndarray | None = None,
+    noise_dof: float | None = None,
     early_stop: bool = True,
     additive: bool = True,
     surrogate: Callable[[np.ndarray], np.ndarray] | None = None,
@@ -176,13 +177,25 @@ def discover_arrays(
         The noise floor of ``y`` (response units squared). A float is taken as
         an estimate (e.g. a surrogate's fitted noise level; tested with an F
         test, the estimate counting for ``noise.ESTIMATE_DOF * n`` degrees
-        of freedom); an array holds known per-sample variances (their mean
-        is the floor; chi-square test). ``None``: fitted here with a
+        of freedom); an array holds known per-sample variances (chi-square
+        test). Unequal ones weigh the samples by their precision
+        (:func:`.noise.precision_weights`): every loss (the seeds' and
+        polishing's least squares, the floor's tests, the hall of fame's
+        ``loss``) is then a mean squared error weighted by ``1 / variance``
+        (scaled to mean 1), whose floor is the variances' harmonic mean; the
+        backend's search itself is unweighted. If some are 0, the samples are
+        not weighted and the unequal variances widen the test instead
+        (:attr:`.NoiseFloor.spread`). ``None``: fitted here with a
         Gaussian process (:func:`.noise.estimate_noise_variance`). ``0``: no
         noise found (exact data, or noise too small for a Gaussian process to
         resolve): candidates whose residuals are white then set the floor
-        (module notes). Unequal per-sample variances widen the test
-        (:attr:`.NoiseFloor.spread`).
+        (module notes).
+    noise_dof : float, optional
+        Degrees of freedom of ``noise_variance`` as an estimate (an F test):
+        default ``noise.ESTIMATE_DOF * n`` for a float or ``None``, and
+        ``math.inf`` (known exactly) for an array; an array of variances
+        known up to one estimated factor (e.g. a noise level divided by known
+        scales) takes that factor's.
     early_stop : bool
         Stop the search once an equation is at the noise floor (see the
         module notes); ``False`` spends the whole budget.
@@ -241,9 +254,11 @@ def discover_arrays(
             fitted.extend(data_surrogate(X, y, settings.seed))
         return fitted
 
-    floor = noise_floor(X, y, noise_variance, lambda: surrogate_noise(model()[0]))
-    logger.info("noise floor: variance %.4g (var(y) %.4g)", floor.variance, float(np.var(y)))
-    fitness = Fitness(X, y, symbols, floor)
+    floor = noise_floor(X, y, noise_variance, lambda: surrogate_noise(model()[0]), noise_dof)
+    weights = precision_weights(noise_variance)  # known, unequal variances: weighted losses
+    logger.info("noise floor: variance %.4g (var(y) %.4g)%s", floor.variance, float(np.var(y)),
+                "" if weights is None else ", losses weighted by the samples' precision")
+    fitness = Fitness(X, y, symbols, floor, weights)
     whiteness = Whiteness(X[:, used])
 
     def white(expr: sp.Expr, variables, inputs) -> bool:
@@ -252,7 +267,7 @@ def discover_arrays(
             prediction = make_function(expr, variables)(inputs)
         except (TypeError, ValueError, NameError, ZeroDivisionError, OverflowError):
             return False
-        return bool(np.all(np.isfinite(prediction))) and whiteness.white(y - prediction)
+        return bool(np.all(np.isfinite(prediction))) and whiteness.white((y - prediction) * fitness.root_weights)
 
     scale_x = np.array([_power_of_ten(X[:, i]) for i in used])
     scale_y = _power_of_ten(y)
@@ -269,13 +284,13 @@ def discover_arrays(
             # No noise found: a free power law with white residuals shows
             # noise too small for the Gaussian process (as after the search).
             free = seeds.free_power_law(X[:, used], y, seed_symbols, set(operators),
-                                        Fitness(X[:, used], y, seed_symbols, floor))
+                                        Fitness(X[:, used], y, seed_symbols, floor, weights))
             if free is not None and free[1] > floor.numerical:
                 raised = white_floor([free[0]], floor, fitness, white)
                 if raised is not floor:
-                    floor, fitness = raised, Fitness(X, y, symbols, raised)
+                    floor, fitness = raised, Fitness(X, y, symbols, raised, weights)
         seeded = seeds.candidates(X[:, used], y, seed_symbols, operators, limit,
-                                  fitness=Fitness(X[:, used], y, seed_symbols, floor))
+                                  fitness=Fitness(X[:, used], y, seed_symbols, floor, weights))
         if not seeded:
             # No seed at the floor: an estimated noise may be too low (its
             # upper confidence bound), and "no noise found" only means noise
@@ -288,10 +303,10 @@ def discover_arrays(
                 # (At least half the seeds' time again; the search gets less.)
                 left = max(limit - (time.monotonic() - seed_start), limit / 2)
                 loose = seeds.candidates(X[:, used], y, seed_symbols, operators, left,
-                                         fitness=Fitness(X[:, used], y, seed_symbols, upper))
+                                         fitness=Fitness(X[:, used], y, seed_symbols, upper, weights))
                 raised = white_floor(loose, floor, fitness, white)
                 if raised is not floor:
-                    floor, fitness = raised, Fitness(X, y, symbols, raised)
+                    floor, fitness = raised, Fitness(X, y, symbols, raised, weights)
                     seeded = [e for e in loose if floor.reached(fitness.loss(e), len(e.atoms(sp.Float)))]
     # the options of the searches of parts of the data (additive groups, missing terms)
     options = dict(parsimony=parsimony, constraints=constraints, nested_constraints=nested_constraints,
@@ -318,6 +333,18 @@ def discover_arrays(
         # its first check may confirm them (one round, not two).
         exact_size = min((complexity(e) for e in seeded_exact), default=None)
 
+        def search_loss(expr: sp.Expr, mse: float) -> float:
+            """The loss of a search candidate in ``expr`` (scaled variables, of
+            mean squared error ``mse`` on the scaled data), weighted as
+            ``fitness`` weighs losses (the search's own is unweighted)."""
+            if weights is None:
+                return mse * scale_y**2
+            try:
+                prediction = make_function(expr, scaled)(X[:, used] / scale_x)
+            except (TypeError, ValueError, NameError, ZeroDivisionError, OverflowError):
+                return math.inf
+            return fitness.mse(scale_y * prediction)
+
         def reached(front: Sequence[tuple[sp.Expr, float]]) -> int | None:
             """Complexity of the simplest equation at the floor (None: none is);
             asked with an empty front before the search, that of an exact seed."""
@@ -327,7 +354,7 @@ def discover_arrays(
             front = [(expr, mse) for expr, mse in front if complexity(expr) <= settings.maxsize]
             if not front:
                 return seed_size
-            fits = [(mse * scale_y**2, len(expr.atoms(sp.Float))) for expr, mse in front]
+            fits = [(search_loss(expr, mse), len(expr.atoms(sp.Float))) for expr, mse in front]
             current = floor.consistent(fits)  # no noisier than the best fit says
             sizes = [complexity(expr) for (expr, _), (loss, k) in zip(front, fits) if current.reached(loss, k)]
             if seed_size is not None:
@@ -353,7 +380,7 @@ def discover_arrays(
     fits = fitness.fits(candidates)
     if not any(floor.reached(loss, k) for loss, k in fits):  # no noise found, or too little
         floor = white_floor(candidates, floor, fitness, white)
-        fitness = Fitness(X, y, symbols, floor)
+        fitness = Fitness(X, y, symbols, floor, weights)
     if additive and settings.timeout is not None:
         missing = _missing_terms(X, y, names, used, settings, started + SEARCH_SHARE * settings.timeout,
                                  candidates, fits, fitness, white, **options)
@@ -361,7 +388,7 @@ def discover_arrays(
         fits += fitness.fits(missing)
     # The data are no noisier than the most accurate candidate says.
     floor = floor.consistent(fits)
-    fitness = Fitness(X, y, symbols, floor)
+    fitness = Fitness(X, y, symbols, floor, weights)
     allow_pi = "pi" not in names
     polished = []
     deadline = None if settings.timeout is None else started + POLISH_DEADLINE * settings.timeout

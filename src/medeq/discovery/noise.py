@@ -275,24 +275,47 @@ class Whiteness:
         return self.z(residuals) < self.threshold
 
 
-def noise_floor(X: np.ndarray, y: np.ndarray, noise_variance, estimate) -> NoiseFloor:
-    """The :class:`NoiseFloor` of ``y`` from the ``noise_variance`` of
-    :func:`~medeq.discovery.discover_arrays` (``estimate()`` when it is ``None``)."""
+def noise_floor(X: np.ndarray, y: np.ndarray, noise_variance, estimate, dof: float | None = None) -> NoiseFloor:
+    """The :class:`NoiseFloor` of ``y`` from the ``noise_variance`` and
+    ``noise_dof`` (``dof``) of :func:`~medeq.discovery.discover_arrays`
+    (``estimate()`` when it is ``None``)."""
+    if dof is not None and not (isinstance(dof, (int, float, np.integer, np.floating))
+                                and not isinstance(dof, bool) and dof > 0):
+        raise ValueError(f"noise_dof must be a number > 0 (math.inf: known exactly), got {dof!r}.")
     if noise_variance is None:
-        return NoiseFloor.of(y, estimate(), dof=ESTIMATE_DOF * len(y))
+        return NoiseFloor.of(y, estimate(), dof=ESTIMATE_DOF * len(y) if dof is None else float(dof))
     if isinstance(noise_variance, bool):
         raise ValueError(f"noise_variance must be a number >= 0 or an array of them, got {noise_variance!r}.")
     values = np.asarray(noise_variance, dtype=float)
     if values.ndim == 0:
         if not (math.isfinite(float(values)) and values >= 0):
             raise ValueError(f"noise_variance must be a finite number >= 0, got {noise_variance!r}.")
-        return NoiseFloor.of(y, float(values), dof=ESTIMATE_DOF * len(y))
+        return NoiseFloor.of(y, float(values), dof=ESTIMATE_DOF * len(y) if dof is None else float(dof))
     if values.shape != y.shape or not np.all(np.isfinite(values)) or np.any(values < 0):
         raise ValueError(
             f"noise_variance must be a number or one finite variance >= 0 per sample "
             f"(shape {y.shape}); got shape {values.shape}."
         )
-    return NoiseFloor.per_sample(y, values)
+    known = math.inf if dof is None else float(dof)
+    weights = precision_weights(values)
+    if weights is None:  # some samples exact: unweighted, the variances' spread widens the test
+        return NoiseFloor.per_sample(y, values, dof=known)
+    # Weighted by precision, every sample's weighted noise has the harmonic
+    # mean of the variances: the weighted loss of the law is a plain chi-square.
+    return NoiseFloor.of(y, float(np.mean(values * weights)), dof=known)
+
+
+def precision_weights(noise_variance) -> np.ndarray | None:
+    """Least-squares weights ``1 / s_i**2`` of samples with the noise
+    variances ``noise_variance``, scaled to mean 1; ``None`` when they are
+    one number (or ``None``), equal, or not all positive (unweighted)."""
+    if noise_variance is None or np.ndim(noise_variance) == 0:
+        return None
+    values = np.asarray(noise_variance, dtype=float)
+    if not (len(values) and np.all(np.isfinite(values)) and np.all(values > 0)) or np.all(values == values[0]):
+        return None
+    precision = 1.0 / values
+    return precision / float(np.mean(precision))
 
 
 def white_floor(candidates, floor: NoiseFloor, fitness, white) -> NoiseFloor:

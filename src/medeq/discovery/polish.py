@@ -88,10 +88,16 @@ class Fitness:
         Target.
     symbols : list[sympy.Symbol]
         The symbols standing for the columns of ``X``.
+    noise : NoiseFloor, optional
+        The noise floor of the data (default: exact data).
+    weights : (n,) ndarray, optional
+        Precision weights of the samples, mean 1 (:func:`.noise.precision_weights`):
+        losses are then weighted mean squared errors (known, unequal noise
+        variances; ``None``: all samples alike).
     """
 
     def __init__(self, X: np.ndarray, y: np.ndarray, symbols: Sequence[sp.Symbol],
-                 noise: NoiseFloor | None = None):
+                 noise: NoiseFloor | None = None, weights: np.ndarray | None = None):
         self.X = np.asarray(X, dtype=float)
         self.y = np.asarray(y, dtype=float)
         self.symbols = list(symbols)
@@ -100,16 +106,26 @@ class Fitness:
         self.noise = noise if noise is not None else NoiseFloor.of(self.y, 0.0)
         #: losses below this are numerically exact (rounding noise of the data).
         self.floor = self.noise.numerical
+        self.weights = None if weights is None else np.asarray(weights, dtype=float)
+        #: what residuals are multiplied by for least squares (1: unweighted).
+        self.root_weights = 1.0 if self.weights is None else np.sqrt(self.weights)
+
+    def mse(self, prediction: np.ndarray) -> float:
+        """The (weighted) mean squared error of ``prediction`` (``inf`` if
+        not finite everywhere)."""
+        if not np.all(np.isfinite(prediction)):
+            return math.inf
+        squares = (prediction - self.y) ** 2
+        return float(np.mean(squares if self.weights is None else self.weights * squares))
 
     def loss(self, expr: sp.Expr) -> float:
-        """Mean squared error of ``expr`` (``inf`` if not finite everywhere)."""
+        """Mean squared error of ``expr`` (weighted if the samples have
+        ``weights``; ``inf`` if not finite everywhere)."""
         try:
             prediction = make_function(expr, self.symbols)(self.X)
         except (TypeError, ValueError, NameError, ZeroDivisionError, OverflowError):
             return math.inf
-        if not np.all(np.isfinite(prediction)):
-            return math.inf
-        return float(np.mean((prediction - self.y) ** 2))
+        return self.mse(prediction)
 
     def fits(self, exprs) -> list[tuple[float, int]]:
         """``(loss, fitted constants)`` of each of ``exprs``, as the floor's
@@ -145,10 +161,7 @@ class Parametric:
 
     def loss(self, values: np.ndarray | None = None) -> float:
         values = self.values if values is None else values
-        prediction = self.function(self.fitness.X, *values)
-        if not np.all(np.isfinite(prediction)):
-            return math.inf
-        return float(np.mean((prediction - self.fitness.y) ** 2))
+        return self.fitness.mse(self.function(self.fitness.X, *values))
 
     def refit(self, values: np.ndarray | None = None, max_nfev: int = 100) -> tuple[np.ndarray, float]:
         """Least-squares fit of the constants not in ``fixed``; (values, loss)."""
@@ -159,12 +172,12 @@ class Parametric:
         free = [i for i in range(len(values)) if i not in self.fixed]
         if not free:
             return values, start
-        y = self.fitness.y
+        y, root = self.fitness.y, self.fitness.root_weights
 
         def residual(c):
             trial = values.copy()
             trial[free] = c
-            out = self.function(self.fitness.X, *trial) - y
+            out = (self.function(self.fitness.X, *trial) - y) * root
             return np.where(np.isfinite(out), out, 1e150)
 
         try:
@@ -217,13 +230,15 @@ class Parametric:
 
     def standard_errors(self) -> np.ndarray:
         """Standard error of each constant (0 for fixed ones): the linearised
-        least-squares covariance ``s2 (J'J)^-1`` of the free constants, with
+        least-squares covariance ``s2 (J'WJ)^-1`` of the free constants (``W``
+        the sample weights), with
         ``s2`` the larger of the noise floor and the current loss."""
         errors = np.zeros(len(self.values))
         free = [i for i in range(len(self.values)) if i not in self.fixed]
         J = self.jacobian(free) if free else None
         if J is None:
             return errors
+        J = J * np.reshape(self.fitness.root_weights, (-1, 1))
         s2 = max(self.loss(), self.fitness.noise.variance)
         with np.errstate(all="ignore"):
             covariance = np.linalg.pinv(J.T @ J) * s2

@@ -285,7 +285,7 @@ def _backward_elimination(X, y, target, symbols, degree: int, name: str, fitness
 
     def fit(columns):
         coefficients, *_ = np.linalg.lstsq(A[:, columns], target, rcond=None)
-        return coefficients, float(np.mean((to_y(A[:, columns] @ coefficients / w) - y) ** 2))
+        return coefficients, fitness.mse(to_y(A[:, columns] @ coefficients / w))
 
     active = list(range(len(exponents)))
     coefficients, current = fit(active)
@@ -317,12 +317,14 @@ def _row_weights(y: np.ndarray, name: str, fitness: Fitness) -> np.ndarray:
     """Least-squares weights of the rows of a fit of ``t(y)`` whose errors
     become errors on ``y``: 1 for the identity; ``1 / (2 |y|)`` for the
     square (``d(y**2) = 2 y dy``), with ``|y|`` at least the noise's standard
-    deviation (or a thousandth of ``y``'s root mean square)."""
+    deviation (or a thousandth of ``y``'s root mean square); times the
+    square roots of the samples' precision weights (:attr:`Fitness.weights`)."""
+    w = np.ones(len(y)) * fitness.root_weights
     if name == "identity":
-        return np.ones(len(y))
+        return w
     rms = float(np.sqrt(np.mean(y**2))) or 1.0
     least = max(math.sqrt(fitness.noise.variance), 1e-3 * rms)
-    w = 1.0 / (2.0 * np.maximum(np.abs(y), least))
+    w = w / (2.0 * np.maximum(np.abs(y), least))
     return w / float(np.sqrt(np.mean(w**2)))
 
 
@@ -424,7 +426,8 @@ def _forward_rational(X, y, t, symbols, name: str, fitness: Fitness, deadline: f
             values = t_scale * top / (1.0 + bottom)
             if name == "square":
                 values = sign * np.sqrt(np.clip(values, 0, None))
-            errors = np.mean((values - y[:, None]) ** 2, axis=0)
+            squares = (values - y[:, None]) ** 2
+            errors = np.mean(squares if fitness.weights is None else fitness.weights[:, None] * squares, axis=0)
         return np.where(np.isfinite(errors), errors, np.inf)
 
     squares = columns**2

@@ -57,7 +57,7 @@ from .backends import SearchSettings
 from .engine import CANDIDATE_SECONDS, discover_arrays, read_back
 from .equations import HallOfFame, pareto_front
 from .expressions import complexity, symbols_for, to_string
-from .noise import NoiseFloor, estimate_noise_variance, noise_floor
+from .noise import NoiseFloor, estimate_noise_variance, noise_floor, precision_weights
 from .polish import Fitness, polish
 from .rewrites import simplify, tidy_roots
 
@@ -70,11 +70,11 @@ MAX_SUBSETS = 20000
 #: variables only rounds constants.
 POLISH_DEADLINE = 0.95
 #: The dimensionless search of ``y / Y0`` gets one noise variance per point
-#: (``sigma**2 / Y0_i**2``, taken as known) if ``True``; if ``False`` their mean,
-#: taken as an estimate like the floor of ``y``. Measured on the Feynman laws
-#: with 1 % noise (noise seed 7): the same laws recovered, in less time with
-#: the mean (the final choice is made on ``y`` in any case).
-PER_POINT_FLOOR = False
+#: (``sigma**2 / Y0_i**2``, taken as known: its seeds and polishing weigh the
+#: points by ``Y0_i**2``) if ``True``; if ``False`` their mean, taken as an
+#: estimate like the floor of ``y`` (unweighted: the points of small ``Y0``,
+#: the noisiest, count as much as the others).
+PER_POINT_FLOOR = True
 #: Sums whose largest float weight lies outside this range are rescaled
 #: (:func:`_well_scaled`) before they are refitted on noisy data.
 WELL_SCALED = (1e-3, 1e3)
@@ -457,7 +457,7 @@ def discover_dimensionless(
         pi_names = [f"pi{j + 1}" for j in range(len(analysis.groups))]
         reduced = discover_arrays(groups, target, pi_names, settings, parsimony=0.0,
                                   noise_variance=_reduced_variance(floor, per_point, scale),
-                                  **engine_options)
+                                  noise_dof=floor.dof, **engine_options)
         logger.debug("dimensionless hall of fame:\n%s", reduced)
         pi_symbols = symbols_for(pi_names)
         reduced_forms = [e.sympy for e in reduced]
@@ -469,11 +469,11 @@ def discover_dimensionless(
     else:  # y / Y0 is a constant, fitted on y itself
         candidates = [sp.Float(float(np.mean(target))) * Y0]
 
-    fitness = Fitness(si, y_si, symbols, floor)
+    fitness = Fitness(si, y_si, symbols, floor, precision_weights(per_point))
     timeout = settings.timeout
     deadline = None if timeout is None else started + POLISH_DEADLINE * timeout
     allow_pi = "pi" not in names
-    original = Fitness(X, y, symbols)
+    original = Fitness(X, y, symbols, weights=precision_weights(noise_variance))
     to_user = _to_user_units([symbols[i] for i in used], factors, y_factor)
     polished, dropped = [], 0
     for expr in sorted(candidates, key=complexity):
