@@ -442,8 +442,8 @@ def test_known_unequal_variances_weight_the_losses():
 @pytest.mark.slow
 def test_a_law_with_known_unequal_noise_is_found_at_its_floor():
     """The Lorentz factor with the noise dimensional analysis leaves on
-    ``y / Y0``: 2 J of noise on an energy ``Y0 * Phi`` with ``Y0`` from 3 to
-    500 J, so ``Phi``'s noise variances span a factor 30000. Weighted by
+    ``y / Y0``: 2 J of noise on an energy ``Y0 * Phi`` with ``Y0`` from 9 to
+    500 J, so ``Phi``'s noise variances span a factor 3000. Weighted by
     their precision, the law is the best equation (on 5 of 6 data seeds;
     unweighted, on none, and in the hall of fame on 2)."""
     rng = np.random.default_rng(1)
