@@ -1,6 +1,7 @@
 """Discovery on noisy data: the noise floor, early stopping, noisy seeds."""
 
 import math
+import re
 import time
 
 import numpy as np
@@ -136,8 +137,8 @@ def test_early_stop_false_spends_the_budget():
         discover_arrays(X, y, ["a", "b"], settings, noise_variance=-1.0)
     with pytest.raises(ValueError, match="one finite variance >= 0 per sample"):
         discover_arrays(X, y, ["a", "b"], settings, noise_variance=np.ones(3))
-    for bad in (0, -3.0, True, "10"):
-        with pytest.raises(ValueError, match=f"noise_dof must be a number > 0.*{bad!r}"):
+    for bad in (0, 0.5, -3.0, math.nan, True, "10", [30]):
+        with pytest.raises(ValueError, match=f"noise_dof must be a number >= 1.*{re.escape(repr(bad))}"):
             discover_arrays(X, y, ["a", "b"], settings, noise_variance=variance, noise_dof=bad)
 
 

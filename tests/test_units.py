@@ -14,6 +14,7 @@ import sympy as sp
 
 import medeq
 from medeq.cli import main
+from medeq.discovery.campaign import campaign_analyses
 from medeq.discovery.units import analyse, pi_groups, dimension_matrix
 from medeq.discovery.expressions import complexity
 from medeq.discovery.rewrites import simplify, split_roots, unsquare_roots
@@ -53,6 +54,24 @@ def test_equally_simple_scales_are_chosen_by_the_data():
     assert analysis.groups == (exponents(0, 1, -1),)  # v/c, measured against c
     kinetic = m * v**2 / 2  # the same units, the other scale
     assert analyse(names, units, "J", X, kinetic).scale == exponents(1, 2, 0)
+    # zeros in an input no scale uses, or in the response, change nothing
+    angle = np.r_[0.0, rng.uniform(0, 1, 99)]
+    with_angle = analyse([*names, "theta"], [*units, "rad"], "J", np.c_[X, angle], np.r_[0.0, energy[1:]])
+    assert with_angle.scale == exponents(1, 0, 2, 0)
+
+
+def test_reports_show_the_scale_the_data_choose(tmp_path):
+    """``medeq show`` and the report describe the analysis ``discover`` would
+    do, also for a campaign loaded from its folder (no hall of fame yet)."""
+    parameters = medeq.create_parameters(["m", "v", "c"], [1, 1, 3], [5, 2, 10],
+                                         units=["kg", "m/s", "m/s"])
+    med = medeq.MED(parameters, response_names=["E"], seed=0, verbose=0, response_units={"E": "J"})
+    X = np.random.default_rng(0).uniform([1, 1, 3], [5, 2, 10], (20, 3))
+    med.augment(X, X[:, 0] * X[:, 2] ** 2 / np.sqrt(1 - (X[:, 1] / X[:, 2]) ** 2))
+    med.save(tmp_path / "camp")
+    loaded = medeq.MED.load(tmp_path / "camp")
+    assert str(campaign_analyses(loaded)["E"].scale_expression()) == "c**2*m"
+    assert main(["show", str(tmp_path / "camp")]) == 0
 
 
 def test_pendulum_period_has_no_group_and_a_fractional_scale():
@@ -262,11 +281,12 @@ def test_roots_of_quotients_split_with_the_signs_the_data_fix():
     # a square out, then the quotient split: (1 - y)/sqrt(1 - x**2)
     contracted = sp.sqrt((-y**2 + 2 * y - 1) / (x**2 - 1))
     assert simplify(contracted, fitness) == (1 - y) / sp.sqrt(1 - x**2)
-    both = sp.sqrt((x**2 - 1) / (y - 1))
-    assert split_roots(both, fitness) == sp.sqrt(1 - x**2) / sp.sqrt(1 - y)
+    # a split that reads no simpler is not made
+    for whole in (sp.sqrt(x / (x + 1)), (x / (y + 1)) ** sp.Rational(3, 2), sp.sqrt((x**2 - 1) / (y - 1))):
+        assert split_roots(whole, fitness) == whole
     # where a part changes sign over the data, the root stays whole
     X[0, 0] = 1.5
-    assert split_roots(both, Fitness(X, np.zeros(50), symbols)) == both
+    assert split_roots(lorentz, Fitness(X, np.zeros(50), symbols)) == lorentz
 
 
 # -------------------------------------------------------- kept everywhere

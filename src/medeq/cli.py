@@ -578,11 +578,9 @@ def cmd_show(args) -> int:
 
 def _dimensional_analyses(med) -> dict:
     """Dimensionless groups of each response with complete units (shown with its equations)."""
-    from .discovery.units import response_analyses
-    from .parameters import parameter_units
+    from .discovery.campaign import campaign_analyses
 
-    return response_analyses(list(med.parameters.index), parameter_units(med.parameters),
-                             med.response_units, med.sr)
+    return campaign_analyses(med)
 
 
 def _indent(text: str, prefix: str = "    ") -> str:

@@ -25,9 +25,8 @@ import sympy as sp
 from plotly.offline import get_plotlyjs
 
 from ._figures import CONFIG, response_label
-from .discovery.units import response_analyses
+from .discovery.campaign import campaign_analyses
 from .fileio import atomic_write
-from .parameters import parameter_units
 
 logger = logging.getLogger(__name__)
 
@@ -207,8 +206,7 @@ def _equations(med) -> str:
     if not med.sr:
         return _section("equations", "Discovered equations", _note(
             "No equations discovered yet: call med.discover()."))
-    analyses = response_analyses(list(med.parameters.index), parameter_units(med.parameters),
-                                 getattr(med, "response_units", None), med.sr)
+    analyses = campaign_analyses(med)
     parts = []
     for name, hall in med.sr.items():
         groups = (f"<pre class=\"groups\">{html.escape(analyses[name].describe(str(name)))}</pre>\n"

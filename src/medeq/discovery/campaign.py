@@ -235,6 +235,18 @@ def _denoised(med: Any, name: str, X: np.ndarray, y: np.ndarray, floor):
     return mean, max(error - noise, 0.0)
 
 
+def campaign_analyses(med: Any) -> dict:
+    """The dimensional analysis of every response of ``med`` with complete
+    units (for reports): :func:`.units.response_analyses` with the campaign's
+    equations, samples and results."""
+    X = responses = None
+    if med.responses is not None and len(med.evaluated):
+        X = np.asarray(med.evaluated, dtype=float)
+        responses = dict(zip(med.names, np.asarray(med.responses, dtype=float).T))
+    return dimensional.response_analyses(list(med.parameters.index), parameter_units(med.parameters),
+                                         getattr(med, "response_units", None), med.sr, X, responses)
+
+
 def _select_response(med: Any, response) -> tuple[str, int]:
     if med.responses is None or np.size(med.responses) == 0:
         raise ValueError("there are no evaluated responses yet: evaluate or augment samples first.")

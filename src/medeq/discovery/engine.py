@@ -183,7 +183,9 @@ def discover_arrays(
         polishing's least squares, the floor's tests, the hall of fame's
         ``loss``) is then a mean squared error weighted by ``1 / variance``
         (scaled to mean 1), whose floor is the variances' harmonic mean; the
-        backend's search itself is unweighted. If some are 0, the samples are
+        backend's search itself is unweighted, and so are the searches of
+        parts of the data (additive groups, a missing term), which estimate
+        their own noise level. If some are 0, the samples are
         not weighted and the unequal variances widen the test instead
         (:attr:`.NoiseFloor.spread`). ``None``: fitted here with a
         Gaussian process (:func:`.noise.estimate_noise_variance`). ``0``: no
@@ -333,17 +335,21 @@ def discover_arrays(
         # its first check may confirm them (one round, not two).
         exact_size = min((complexity(e) for e in seeded_exact), default=None)
 
+        weighted: dict[sp.Expr, float] = {}
+
         def search_loss(expr: sp.Expr, mse: float) -> float:
             """The loss of a search candidate in ``expr`` (scaled variables, of
             mean squared error ``mse`` on the scaled data), weighted as
             ``fitness`` weighs losses (the search's own is unweighted)."""
             if weights is None:
                 return mse * scale_y**2
-            try:
-                prediction = make_function(expr, scaled)(X[:, used] / scale_x)
-            except (TypeError, ValueError, NameError, ZeroDivisionError, OverflowError):
-                return math.inf
-            return fitness.mse(scale_y * prediction)
+            if expr not in weighted:  # the front changes little from one check to the next
+                try:
+                    prediction = make_function(expr, scaled)(X[:, used] / scale_x)
+                except (TypeError, ValueError, NameError, ZeroDivisionError, OverflowError):
+                    prediction = np.full(len(y), np.nan)
+                weighted[expr] = fitness.mse(scale_y * prediction)
+            return weighted[expr]
 
         def reached(front: Sequence[tuple[sp.Expr, float]]) -> int | None:
             """Complexity of the simplest equation at the floor (None: none is);

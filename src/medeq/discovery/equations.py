@@ -2,7 +2,8 @@
 
 An :class:`Equation` is a sympy expression in the campaign's parameter names
 with its complexity (PySR-style node count), loss (mean squared error on the
-data it was discovered from) and score. A :class:`HallOfFame` is the list of
+data it was discovered from, weighted by the samples' precision when their
+known noise variances differ) and score. A :class:`HallOfFame` is the list of
 equations on the accuracy/complexity Pareto front, simplest first, as
 ``discover`` returns it.
 
@@ -56,7 +57,8 @@ class Equation:
     parameter_names : list[str]
         The parameters, in the column order of the arrays it is evaluated on.
     loss, score : float, optional
-        Mean squared error on the discovery data, and the PySR score
+        Mean squared error on the discovery data (weighted by the samples'
+        precision when their known noise variances differ), and the PySR score
         (``-d ln(loss) / d complexity`` against the previous equation of the
         hall of fame); NaN when unknown.
     complexity : int, optional

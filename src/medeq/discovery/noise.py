@@ -279,9 +279,11 @@ def noise_floor(X: np.ndarray, y: np.ndarray, noise_variance, estimate, dof: flo
     """The :class:`NoiseFloor` of ``y`` from the ``noise_variance`` and
     ``noise_dof`` (``dof``) of :func:`~medeq.discovery.discover_arrays`
     (``estimate()`` when it is ``None``)."""
-    if dof is not None and not (isinstance(dof, (int, float, np.integer, np.floating))
-                                and not isinstance(dof, bool) and dof > 0):
-        raise ValueError(f"noise_dof must be a number > 0 (math.inf: known exactly), got {dof!r}.")
+    if dof is not None:
+        value = np.asarray(dof)
+        if isinstance(dof, (bool, np.bool_)) or value.ndim or value.dtype.kind not in "iuf" or not value >= 1:
+            raise ValueError(f"noise_dof must be a number >= 1 (math.inf: known exactly), got {dof!r}.")
+        dof = float(value)
     if noise_variance is None:
         return NoiseFloor.of(y, estimate(), dof=ESTIMATE_DOF * len(y) if dof is None else float(dof))
     if isinstance(noise_variance, bool):

@@ -65,13 +65,10 @@ def simplify(expr: sp.Expr, fitness: Fitness) -> sp.Expr:
                 pass
     reference = make_function(expr, fitness.symbols)(fitness.X)
 
-    def size(e: sp.Expr) -> tuple[int, int]:
-        return complexity(e), len(str(e))  # ties go to the shorter text
-
-    best, best_size = expr, size(expr)
+    best, best_size = expr, _size(expr)  # ties go to the shorter text
     for candidate in rewrites[1:]:
         candidate = candidate.xreplace(back)
-        candidate_size = size(candidate)
+        candidate_size = _size(candidate)
         if candidate_size >= best_size or candidate.has(sp.I, sp.zoo, sp.nan):
             continue
         values = make_function(candidate, fitness.symbols)(fitness.X)
@@ -100,10 +97,11 @@ def tidy_roots(expr: sp.Expr, fitness: Fitness) -> sp.Expr:
 
 def unsquare_roots(expr: sp.Expr, fitness: Fitness) -> sp.Expr:
     """Take perfect squares out of square roots where the data fix their sign:
-    ``sqrt((x - t*u)**2 / (c**2 - u**2))`` becomes ``(x - t*u) * sqrt(1/(c**2 - u**2))``
-    when ``x - t*u > 0`` at every data point (sympy cannot know it;
-    :func:`split_roots` then makes it ``(x - t*u)/sqrt(c**2 - u**2)``). The
-    result is kept only if it agrees with ``expr`` on the data."""
+    ``sqrt((x - t*u)**2 / (c**2 - u**2))`` becomes ``(x - t*u)*sqrt(1/(c**2 - u**2))``
+    (as sympy writes it) when ``x - t*u > 0`` at every data point (sympy
+    cannot know it; :func:`split_roots` then makes it
+    ``(x - t*u)/sqrt(c**2 - u**2)``). The result is kept only if it agrees
+    with ``expr`` on the data."""
     roots = [p for p in expr.atoms(sp.Pow) if p.exp == sp.Rational(1, 2)
              and sp.count_ops(p.base) <= MAX_FACTOR_OPS]
     if not roots:
@@ -139,7 +137,9 @@ def split_roots(expr: sp.Expr, fitness: Fitness) -> sp.Expr:
     ``x**2 < 1`` at every data point (sympy writes ``1/(1 - x**2)`` as
     ``-1/(x**2 - 1)`` and cannot split the root without knowing the sign).
     Applies to every power with a non-integer rational exponent whose base's
-    numerator and denominator each keep one sign on the data; the result is
+    numerator and denominator each keep one sign on the data, when the split
+    (or, failing that, the root of the quotient with those signs) is simpler
+    (complexity, then text): ``sqrt(x/(x + 1))`` stays whole. The result is
     kept only if it agrees with ``expr`` on the data."""
     powers = [p for p in expr.atoms(sp.Pow) if p.exp.is_Rational and not p.exp.is_Integer
               and sp.count_ops(p.base) <= MAX_FACTOR_OPS]
@@ -155,8 +155,16 @@ def split_roots(expr: sp.Expr, fitness: Fitness) -> sp.Expr:
         if 0 in signs:
             continue
         top, bottom = signs[0] * top, signs[1] * bottom
-        replacements[power] = sp.Pow(top, power.exp) / sp.Pow(bottom, power.exp)
+        options = [sp.Pow(top, power.exp) / sp.Pow(bottom, power.exp), sp.Pow(top / bottom, power.exp)]
+        best = min(options, key=_size)
+        if _size(best) < _size(power):
+            replacements[power] = best
     return _replaced(expr, replacements, fitness)
+
+
+def _size(expr: sp.Expr) -> tuple[int, int]:
+    """How complex ``expr`` reads: its complexity, then the length of its text."""
+    return complexity(expr), len(str(expr))
 
 
 def _replaced(expr: sp.Expr, replacements: dict, fitness: Fitness) -> sp.Expr:

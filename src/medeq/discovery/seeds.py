@@ -476,9 +476,11 @@ def _forward_rational(X, y, t, symbols, name: str, fitness: Fitness, deadline: f
                 bottom[:, column] += basis[:, j - m] * picked[column, k]
         return chosen, to_y(top, bottom), picked
 
-    # Supports of one monomial of P: closed-form least squares.
+    # Supports of one monomial of P: closed-form least squares (weighted by
+    # the samples' precision, if any).
+    w2 = np.ones(len(u)) if fitness.weights is None else fitness.weights
     with np.errstate(all="ignore"):
-        single = (basis.T @ u) / np.einsum("ij,ij->j", basis, basis)
+        single = (basis.T @ (w2 * u)) / np.einsum("ij,ij,i->j", basis, basis, w2)
     beam = [(float(to_y(basis[:, [j]] * single[j], np.zeros((len(u), 1)))[0]), [j], np.array([single[j]]))
             for j in range(m) if np.isfinite(single[j])]
     if not beam:

@@ -18,7 +18,9 @@ whose columns are minimally dependent, so no input can be left out of it),
 chosen greedily by fewest inputs, then smallest exponents - on a linear
 matroid the greedy choice gives the basis with the fewest inputs in total.
 ``Y0`` is the solution of ``D a = d_y`` with the fewest inputs, then the
-smallest (preferably integer) exponents. A group's sign makes most of its
+smallest (preferably integer) exponents; among equally simple ones, the data
+choose the one that leaves ``y / Y0`` the least to explain (``m*c**2``, not
+``m*v**2``, for a relativistic energy). A group's sign makes most of its
 exponents positive, except that the inputs of ``Y0`` go to the denominator
 (``x2/x1`` when ``Y0 = x1``): they set the scale the others are measured by.
 
@@ -26,8 +28,8 @@ exponents positive, except that the inputs of ``Y0`` go to the denominator
 groups are really dimensionless whatever the user's units: ``mm``, ``uN``),
 searches ``y / Y0 = F(pi)`` with :func:`medeq.discovery.engine.discover_arrays`,
 and re-polishes every equation of its front as ``Y0 * F(pi)`` on ``y`` itself
-(in SI units: least squares there weighs every point alike, as the noise
-does), judged against the noise floor of ``y``; then writes it back in the
+(in SI units: least squares there weighs the points as their noise does,
+alike unless known variances differ), judged against the noise floor of ``y``; then writes it back in the
 original variables and units, and keeps it only if it still meets
 ``maxsize``, the constraints and the chosen operators. Its hall of fame holds
 only dimensionally consistent equations, whose constants are dimensionless
@@ -70,9 +72,9 @@ MAX_SUBSETS = 20000
 #: variables only rounds constants.
 POLISH_DEADLINE = 0.95
 #: The dimensionless search of ``y / Y0`` gets one noise variance per point
-#: (``sigma**2 / Y0_i**2``, taken as known: its seeds and polishing weigh the
-#: points by ``Y0_i**2``) if ``True``; if ``False`` their mean, taken as an
-#: estimate like the floor of ``y`` (unweighted: the points of small ``Y0``,
+#: (``sigma**2 / Y0_i**2``: its seeds and polishing weigh the points by
+#: ``Y0_i**2``; an estimated ``sigma**2`` keeps its degrees of freedom) if
+#: ``True``; if ``False`` their mean (unweighted: the points of small ``Y0``,
 #: the noisiest, count as much as the others).
 PER_POINT_FLOOR = True
 #: Sums whose largest float weight lies outside this range are rescaled
@@ -303,10 +305,14 @@ def analyse(names: Sequence[str], units: Sequence[str], response_unit: str,
 
 
 def _log_spread(X: np.ndarray, y: np.ndarray, exponents: Sequence[Fraction]) -> float:
-    """Variance of ``log|y / prod(x_i ** a_i)|`` on the data (inf where not finite)."""
+    """Variance of ``log|y / prod(x_i ** a_i)|`` over the samples where ``y``
+    is not 0 (inf if the scale is 0 at one of them, or none is left)."""
+    used = [i for i, a in enumerate(exponents) if a]
+    rows = (y != 0) & np.isfinite(y)  # failed runs (NaN) say nothing
     with np.errstate(all="ignore"):
-        ratio = np.log(np.abs(y)) - np.log(np.abs(X)) @ np.array([float(a) for a in exponents])
-    return float(np.var(ratio)) if np.all(np.isfinite(ratio)) else math.inf
+        ratio = np.log(np.abs(y[rows])) - np.log(np.abs(X[rows][:, used])) @ np.array(
+            [float(exponents[i]) for i in used])
+    return float(np.var(ratio)) if len(ratio) and np.all(np.isfinite(ratio)) else math.inf
 
 
 def check_mode(value) -> str | bool:
@@ -329,18 +335,22 @@ def missing_units(names: Sequence[str], units: Sequence[str | None], response: s
 
 def response_analyses(parameter_names: Sequence[str], units: Sequence[str | None],
                       response_units: Mapping[str, str | None] | None,
-                      equations: Mapping | None = None) -> dict[str, DimensionalAnalysis]:
+                      equations: Mapping | None = None, X: np.ndarray | None = None,
+                      responses: Mapping[str, np.ndarray] | None = None) -> dict[str, DimensionalAnalysis]:
     """The dimensional analysis of every response (for reports): the one its
     hall of fame in ``equations`` was found with, else the one its declared
     units give when every parameter and the response have units (the
-    analysis ``discover`` does by default); responses without one are left out."""
+    analysis ``discover`` does by default: with the samples ``X`` and the
+    ``responses``' values, the same choice among equally simple scales);
+    responses without one are left out."""
     found = {}
     for name, unit in (response_units or {}).items():
         kept = getattr((equations or {}).get(name), "dimensional_analysis", None)
         if kept is not None:
             found[name] = kept
         elif unit is not None and not missing_units(parameter_names, units, name, unit):
-            found[name] = analyse(parameter_names, units, unit)
+            y = None if responses is None else responses.get(name)
+            found[name] = analyse(parameter_names, units, unit, X, y)
     return found
 
 
@@ -356,6 +366,7 @@ def discover_dimensionless(
     columns: Sequence[int] | None = None,
     parsimony: float = 0.0032,
     noise_variance: float | np.ndarray | None = None,
+    noise_dof: float | None = None,
     **engine_options,
 ) -> HallOfFame | None:
     """Discover ``y = Y0(x) F(pi(x))`` with dimensional analysis.
@@ -376,6 +387,10 @@ def discover_dimensionless(
         The noise floor of ``y`` in its own units squared, as for
         :func:`~medeq.discovery.engine.discover_arrays` (``None``: estimated
         here on ``(X, y)``).
+    noise_dof : float, optional
+        Its degrees of freedom as an estimate, as for
+        :func:`~medeq.discovery.engine.discover_arrays`; the search of
+        ``y / Y0`` keeps them.
     **engine_options
         Passed to :func:`~medeq.discovery.engine.discover_arrays`
         (``constraints``, ``nested_constraints``, ``backend``,
@@ -398,10 +413,12 @@ def discover_dimensionless(
     Noise. The floor of ``y`` (given, or estimated once on the original
     data) is the one every equation is finally judged against. Dividing by
     ``Y0`` makes the noise of ``y / Y0`` differ from point to point (standard
-    deviation ``sigma / |Y0_i|``): the dimensionless search is given their
-    mean, or these per-point variances (:data:`PER_POINT_FLOOR`). Its whole front
+    deviation ``sigma / |Y0_i|``): the dimensionless search is given these
+    per-point variances, so it weighs its points by ``Y0_i**2``, or their
+    mean (:data:`PER_POINT_FLOOR`). Its whole front
     comes back; every equation is refitted by least squares on ``y`` itself
-    in SI units (homoscedastic: the right weights), snapped and selected
+    in SI units (the noise's own weights: equal unless known variances
+    differ), snapped and selected
     against the original floor. On noisy data each also comes a second time
     with all its constants free (the search snapped them against the
     rescaled, heteroscedastic target), sums rescaled to weights of order one.
@@ -448,7 +465,7 @@ def discover_dimensionless(
 
     symbols = symbols_for(names)
     # what equations are judged against (estimated on the data if not given)
-    floor_y = noise_floor(X, y, noise_variance, lambda: estimate_noise_variance(X, y, settings.seed))
+    floor_y = noise_floor(X, y, noise_variance, lambda: estimate_noise_variance(X, y, settings.seed), noise_dof)
     floor = _rescaled(floor_y, y_si, y_factor**2)
     per_point = np.asarray(noise_variance, dtype=float) * y_factor**2 \
         if np.ndim(noise_variance) == 1 else None
