@@ -136,10 +136,19 @@ def symbolically_equal(candidate: sp.Expr, truth: sp.Expr, seconds: float = 20.0
         signal.signal(signal.SIGALRM, previous)
 
 
+def _split(expr: sp.Expr) -> sp.Expr:
+    """Roots of products and quotients split as if every factor were positive
+    (``sqrt((c + v)/(c - v))`` -> ``sqrt(c + v)/sqrt(c - v)``), which sympy
+    will not do for ``c - v`` even with positive symbols. A sign this gets
+    wrong is caught by the R^2 check on fresh points that recovery also
+    requires (and -1 is a constant factor, which the criterion allows)."""
+    return sp.powdenest(sp.expand_power_base(expr, force=True), force=True)
+
+
 def _equal(candidate: sp.Expr, truth: sp.Expr) -> bool:
     positive = {s: sp.Symbol(s.name, positive=True) for s in truth.free_symbols | candidate.free_symbols}
     c, t = candidate.xreplace(positive), truth.xreplace(positive)
-    for rounded in (c, round_constants(c)):
+    for rounded, t in ((c, t), (round_constants(c), t), (_split(c), _split(t))):
         try:
             difference = sp.simplify(rounded - t)
             if difference.is_number or not difference.free_symbols:
