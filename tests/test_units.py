@@ -2,13 +2,11 @@
 used by ``discover`` for dimensional analysis (Buckingham pi)."""
 
 import json
-import subprocess
 import textwrap
 import warnings
 from fractions import Fraction
 
 import numpy as np
-import pandas as pd
 import pytest
 import sympy as sp
 

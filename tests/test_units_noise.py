@@ -12,7 +12,8 @@ import sympy as sp
 import medeq
 from medeq.cli import main
 from medeq.discovery.constraints import expressible
-from medeq.discovery.units import _freed, _well_scaled, discover_dimensionless, response_analyses
+from medeq.discovery.dimensionless import _freed, _well_scaled, discover_dimensionless
+from medeq.discovery.units import response_analyses
 
 OPS = dict(binary_operators=["+", "-", "*", "/"], unary_operators=["sqrt"],
            timeout_in_seconds=8, equation_file=None)

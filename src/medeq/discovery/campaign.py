@@ -21,6 +21,7 @@ import sympy as sp
 
 from ..parameters import parameter_units
 from . import units as dimensional
+from .dimensionless import discover_dimensionless
 from .backends import SearchSettings
 from .engine import discover_arrays
 from .equations import Equation, HallOfFame
@@ -121,7 +122,7 @@ def discover_campaign(
         equations are judged against it on ``y``.)
     dimensional_analysis : "auto", True or False
         Search ``y / Y0 = F(pi_1, ..., pi_k)`` over dimensionless groups
-        (:mod:`medeq.discovery.units`): ``"auto"`` when every parameter and
+        (:mod:`medeq.discovery.units`, :mod:`medeq.discovery.dimensionless`): ``"auto"`` when every parameter and
         the response have units, ``True`` requires them (error otherwise),
         ``False`` never. Falls back to the plain search, with a warning, when
         no product of the parameters has the response's dimension.
@@ -181,7 +182,7 @@ def discover_campaign(
                           early_stop=_flag(early_stop, "early_stop"))
     hall_of_fame = None
     if mode and not missing:
-        hall_of_fame = dimensional.discover_dimensionless(
+        hall_of_fame = discover_dimensionless(
             X, y, parameter_names, units, response_unit, settings, response=name,
             columns=columns, parsimony=parsimony, noise_variance=floor, **engine_options,
         )
