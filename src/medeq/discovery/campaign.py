@@ -122,8 +122,9 @@ def discover_campaign(
         equations are judged against it on ``y``.)
     dimensional_analysis : "auto", True or False
         Search ``y / Y0 = F(pi_1, ..., pi_k)`` over dimensionless groups
-        (:mod:`medeq.discovery.units`, :mod:`medeq.discovery.dimensionless`): ``"auto"`` when every parameter and
-        the response have units, ``True`` requires them (error otherwise),
+        (:mod:`medeq.discovery.units`, :mod:`medeq.discovery.dimensionless`):
+        ``"auto"`` when every parameter and the response have units, ``True``
+        requires them (error otherwise),
         ``False`` never. Falls back to the plain search, with a warning, when
         no product of the parameters has the response's dimension.
     **kwargs
