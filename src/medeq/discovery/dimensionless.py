@@ -182,11 +182,12 @@ def discover_dimensionless(
     else:  # y / Y0 is a constant, fitted on y itself
         candidates = [sp.Float(float(np.mean(target))) * Y0]
 
-    fitness = Fitness(si, y_si, symbols, floor, precision_weights(per_point))
+    weights = precision_weights(noise_variance)  # the same in SI and in the user's units
+    fitness = Fitness(si, y_si, symbols, floor, weights)
     timeout = settings.timeout
     deadline = None if timeout is None else started + POLISH_DEADLINE * timeout
     allow_pi = "pi" not in names
-    original = Fitness(X, y, symbols, weights=precision_weights(noise_variance))
+    original = Fitness(X, y, symbols, weights=weights)
     to_user = _to_user_units([symbols[i] for i in used], factors, y_factor)
     polished, dropped = [], 0
     for expr in sorted(candidates, key=complexity):

@@ -274,6 +274,7 @@ def discover_arrays(
     scale_x = np.array([_power_of_ten(X[:, i]) for i in used])
     scale_y = _power_of_ten(y)
     scaled = [sp.Dummy(f"z{i}") for i in used]
+    X_scaled = X[:, used] / scale_x  # what the backend searches on
 
     candidates = [sp.Float(float(np.mean(y)))]
     at_floor, seeded_at_floor, seeded_exact = False, [], []
@@ -282,17 +283,17 @@ def discover_arrays(
         limit = SEED_SECONDS if settings.timeout is None else max(SEED_SECONDS, 0.15 * settings.timeout)
         seed_start = time.monotonic()
         seed_symbols = [symbols[i] for i in used]
+        seed_fitness = Fitness(X[:, used], y, seed_symbols, floor, weights)
         if not floor.noisy:
             # No noise found: a free power law with white residuals shows
             # noise too small for the Gaussian process (as after the search).
-            free = seeds.free_power_law(X[:, used], y, seed_symbols, set(operators),
-                                        Fitness(X[:, used], y, seed_symbols, floor, weights))
+            free = seeds.free_power_law(X[:, used], y, seed_symbols, set(operators), seed_fitness)
             if free is not None and free[1] > floor.numerical:
                 raised = white_floor([free[0]], floor, fitness, white)
                 if raised is not floor:
-                    floor, fitness = raised, Fitness(X, y, symbols, raised, weights)
+                    floor, fitness = raised, fitness.at(raised)
         seeded = seeds.candidates(X[:, used], y, seed_symbols, operators, limit,
-                                  fitness=Fitness(X[:, used], y, seed_symbols, floor, weights))
+                                  fitness=seed_fitness.at(floor))
         if not seeded:
             # No seed at the floor: an estimated noise may be too low (its
             # upper confidence bound), and "no noise found" only means noise
@@ -305,10 +306,10 @@ def discover_arrays(
                 # (At least half the seeds' time again; the search gets less.)
                 left = max(limit - (time.monotonic() - seed_start), limit / 2)
                 loose = seeds.candidates(X[:, used], y, seed_symbols, operators, left,
-                                         fitness=Fitness(X[:, used], y, seed_symbols, upper, weights))
+                                         fitness=seed_fitness.at(upper))
                 raised = white_floor(loose, floor, fitness, white)
                 if raised is not floor:
-                    floor, fitness = raised, Fitness(X, y, symbols, raised, weights)
+                    floor, fitness = raised, fitness.at(raised)
                     seeded = [e for e in loose if floor.reached(fitness.loss(e), len(e.atoms(sp.Float)))]
     # the options of the searches of parts of the data (additive groups, missing terms)
     options = dict(parsimony=parsimony, constraints=constraints, nested_constraints=nested_constraints,
@@ -345,7 +346,7 @@ def discover_arrays(
                 return mse * scale_y**2
             if expr not in weighted:  # the front changes little from one check to the next
                 try:
-                    prediction = make_function(expr, scaled)(X[:, used] / scale_x)
+                    prediction = make_function(expr, scaled)(X_scaled)
                 except (TypeError, ValueError, NameError, ZeroDivisionError, OverflowError):
                     prediction = np.full(len(y), np.nan)
                 weighted[expr] = fitness.mse(scale_y * prediction)
@@ -369,13 +370,13 @@ def discover_arrays(
                 best = best_fit(fits, floor)
                 for (expr, _), (loss, k) in sorted(zip(front, fits), key=lambda pair: complexity(pair[0][0])):
                     if (loss > floor.numerical and best.reached(loss, k)
-                            and white(sp.Float(scale_y) * expr, scaled, X[:, used] / scale_x)):
+                            and white(sp.Float(scale_y) * expr, scaled, X_scaled)):
                         sizes.append(complexity(expr))
                         break
             return min(sizes, default=None)
 
         search_settings = replace(search_settings, stop=reached)
-    raw = engine.search(X[:, used] / scale_x, y / scale_y, scaled, search_settings)
+    raw = engine.search(X_scaled, y / scale_y, scaled, search_settings)
     back = {z: symbols[i] / sp.Float(s) for z, i, s in zip(scaled, used, scale_x)}
     candidates += [sp.Float(scale_y) * expr.xreplace(back) for expr in raw]
     if {"sin", "cos"} & set(operators):
@@ -386,7 +387,7 @@ def discover_arrays(
     fits = fitness.fits(candidates)
     if not any(floor.reached(loss, k) for loss, k in fits):  # no noise found, or too little
         floor = white_floor(candidates, floor, fitness, white)
-        fitness = Fitness(X, y, symbols, floor, weights)
+        fitness = fitness.at(floor)
     if additive and settings.timeout is not None:
         missing = _missing_terms(X, y, names, used, settings, started + SEARCH_SHARE * settings.timeout,
                                  candidates, fits, fitness, white, **options)
@@ -394,7 +395,7 @@ def discover_arrays(
         fits += fitness.fits(missing)
     # The data are no noisier than the most accurate candidate says.
     floor = floor.consistent(fits)
-    fitness = Fitness(X, y, symbols, floor, weights)
+    fitness = fitness.at(floor)
     allow_pi = "pi" not in names
     polished = []
     deadline = None if settings.timeout is None else started + POLISH_DEADLINE * settings.timeout

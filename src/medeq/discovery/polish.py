@@ -110,6 +110,10 @@ class Fitness:
         #: what residuals are multiplied by for least squares (1: unweighted).
         self.root_weights = 1.0 if self.weights is None else np.sqrt(self.weights)
 
+    def at(self, noise: NoiseFloor) -> "Fitness":
+        """The same data and weights judged against another noise floor."""
+        return Fitness(self.X, self.y, self.symbols, noise, self.weights)
+
     def mse(self, prediction: np.ndarray) -> float:
         """The (weighted) mean squared error of ``prediction`` (``inf`` if
         not finite everywhere)."""
