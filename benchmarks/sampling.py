@@ -35,6 +35,11 @@ Run from the repository root::
     python benchmarks/sampling.py --group tuning --designs dva   # seeds 0-4, DVA vs LHS
     python benchmarks/sampling.py --peers --only-peers --seeds 2  # emukit, BoTorch vs LHS
     python benchmarks/sampling.py --log-case --seeds 5
+    python benchmarks/sampling.py --designs dva oracle   # ceiling of variance-driven designs
+
+``--designs oracle`` is a ceiling study, not a sampler: the integrated
+variance design for a kernel fitted on 40 d (at most 400) extra random runs
+of the function itself (:class:`OracleIMSE`).
 """
 
 from __future__ import annotations
@@ -60,6 +65,7 @@ from threadpoolctl import threadpool_limits
 
 import medeq
 from medeq.parameters import from_unit
+from medeq.surrogate import GaussianProcessSurrogate
 
 
 # ------------------------------------------------------------------ functions
@@ -208,10 +214,14 @@ def schedule(d: int) -> list[int]:
     return sizes
 
 
-def dva_campaign(f, parameters, seed: int, sampler_settings: dict):
-    """Adaptive campaign; returns the unit-cube design and the sample() times."""
+def dva_campaign(f, parameters, seed: int, sampler_settings: dict, sampler=None):
+    """Adaptive campaign; returns the unit-cube design and the sample() times.
+
+    ``sampler`` replaces the ``DVASampler(d, seed, **sampler_settings)`` of
+    the campaign (the oracle study)."""
     d = len(parameters)
-    sampler = medeq.DVASampler(d, seed=seed, **sampler_settings)
+    if sampler is None:
+        sampler = medeq.DVASampler(d, seed=seed, **sampler_settings)
     med = medeq.MED(parameters, sampler=sampler, seed=seed, verbose=0)
     times = []
     for n in schedule(d):
@@ -221,6 +231,38 @@ def dva_campaign(f, parameters, seed: int, sampler_settings: dict):
         med.evaluate(lambda row: float(f(row[None, :])[0]))
     unit = medeq.parameters.to_unit(med.evaluated, parameters)
     return unit, times
+
+
+# --------------------------------------------------------------------- oracle
+class OracleIMSE(medeq.DVASampler):
+    """The integrated-variance design for a kernel that knows the function:
+    length scales and noise of medeq's surrogate fitted on ``ORACLE_RUNS``
+    uniform random runs of the function itself, fixed for the whole campaign
+    (no focus weights, no floor). Not a usable sampler - it spends runs the
+    campaign does not count - but the best a purely variance-driven design
+    (DVA's principle, and the peers') can do with perfect hyperparameters."""
+
+    def __init__(self, d: int, seed: int, lengths, noise: float):
+        super().__init__(d, seed=seed)
+        self.kernel = Matern(np.asarray(lengths, float), nu=2.5)
+        self.noise = float(noise)
+
+    def design_members(self, med, total, reference, rng):
+        return [(self.kernel, self.noise, None, 1.0)]
+
+
+#: Runs of the function the oracle's kernel is fitted on: 40 d, at most 400.
+ORACLE_RUNS = (40, 400)
+
+
+def oracle_kernel(f, parameters) -> tuple[np.ndarray, float]:
+    """Length scales and relative noise of medeq's surrogate fitted on
+    ``min(40 d, 400)`` uniform random runs (the same for every seed)."""
+    d = len(parameters)
+    x = np.random.default_rng(99).random((min(ORACLE_RUNS[0] * d, ORACLE_RUNS[1]), d))
+    gp = GaussianProcessSurrogate(seed=0).fit(x, f(from_unit(x, parameters)))
+    lengths = np.broadcast_to(gp.length_scales, (d,))
+    return lengths, max(gp.noise_level / gp.signal_variance, 1e-6)
 
 
 # ---------------------------------------------------------------------- peers
@@ -347,12 +389,16 @@ def run_function(name, seeds, designs, sampler_settings: dict) -> dict:
         scores = {key: [] for key in designs}
         seconds = {key: 0.0 for key in designs}
         sample_times = []
+        oracle = oracle_kernel(f, parameters) if "oracle" in designs else None
         for seed in seeds:
             for key in designs:
                 start = time.process_time()
                 if key == "dva":
                     design, times = dva_campaign(f, parameters, seed, sampler_settings)
                     sample_times += times
+                elif key == "oracle":
+                    design, _ = dva_campaign(f, parameters, seed, {},
+                                             OracleIMSE(d, seed, *oracle))
                 elif key in PEERS:
                     design, cpu = peer_in_fresh_process(key, name, seed)
                     start -= cpu  # the child's CPU time, not this process's
@@ -501,7 +547,9 @@ def main(argv=None) -> None:
     parser.add_argument("--group", choices=["tuning", "held-out"],
                         help="only the functions of this group")
     parser.add_argument("--designs", nargs="+", default=["dva", *STATIC],
-                        choices=["dva", *STATIC], help="designs to compare (default: all)")
+                        choices=["dva", "oracle", *STATIC],
+                        help="designs to compare (default: dva and the static ones; "
+                             "'oracle' is the ceiling study, see OracleIMSE)")
     parser.add_argument("--peers", action="store_true",
                         help="also run emukit IVR and BoTorch qNIPV campaigns (if installed)")
     parser.add_argument("--only-peers", action="store_true",

@@ -9,7 +9,9 @@ from medeq.discovery import Equation, HallOfFame, resolve_equation
 from medeq.discovery import constraints as checks
 from medeq.discovery.equations import pareto_front
 from medeq.discovery.expressions import (
+    _compiled,
     complexity,
+    make_function,
     normalise_ratio,
     parse,
     symbols_for,
@@ -212,3 +214,19 @@ def test_normalise_ratio_removes_the_common_factor():
     normal = normalise_ratio(0.65 * V / (0.65 * g - 0.65))
     assert normal.equals(V / (g - 1))
     assert normalise_ratio(V / (g - 1)) == V / (g - 1)
+
+
+def test_compiled_equations_are_reused_and_keyed_by_their_symbols():
+    """make_function compiles an equation once per symbol order: the second
+    call reuses it, and another column order gets its own."""
+    a, b = sp.symbols("a b")
+    expr = a - 2 * b
+    X = np.array([[1.0, 2.0], [3.0, 5.0]])
+    before = _compiled.cache_info().hits
+    first = make_function(expr, [a, b])(X)
+    again = make_function(sp.Symbol("a") - 2 * sp.Symbol("b"), [a, b])(X)
+    assert _compiled.cache_info().hits == before + 1
+    swapped = make_function(expr, [b, a])(X)
+    np.testing.assert_allclose(first, [-3.0, -7.0])
+    np.testing.assert_allclose(again, first)
+    np.testing.assert_allclose(swapped, [0.0, -1.0])

@@ -3,6 +3,7 @@ used by ``discover`` for dimensional analysis (Buckingham pi)."""
 
 import json
 import textwrap
+import time
 import warnings
 from fractions import Fraction
 
@@ -12,6 +13,8 @@ import sympy as sp
 
 import medeq
 from medeq.cli import main
+from medeq.discovery import dimensionless
+from medeq.discovery.backends import SearchSettings
 from medeq.discovery.campaign import campaign_analyses
 from medeq.discovery.units import analyse, pi_groups, dimension_matrix
 from medeq.discovery.expressions import complexity
@@ -378,3 +381,17 @@ def test_cli_rejects_bad_response_units(tmp_path, capsys):
     assert not (tmp_path / "camp").exists()
     code = main(["run", str(script), "--dir", str(tmp_path / "camp"), "--response-units", "a=s", "m"])
     assert code == 2 and "not a mix" in capsys.readouterr().err
+
+
+def test_dimensionless_search_leaves_part_of_the_budget_for_writing_back():
+    """The search of y / Y0 gets what is left of SEARCH_SHARE of the budget,
+    so re-polishing its front in the original variables fits in the rest;
+    without a budget the settings are unchanged."""
+    started = time.monotonic() - 10.0
+    settings = SearchSettings(timeout=60.0)
+    left = dimensionless._search_settings(settings, started).timeout
+    share = dimensionless.SEARCH_SHARE * 60
+    assert share - 10.5 < left <= share - 10.0
+    assert dimensionless._search_settings(settings, time.monotonic() - 59).timeout == 1.0
+    unbounded = SearchSettings(timeout=None)
+    assert dimensionless._search_settings(unbounded, started) is unbounded

@@ -18,6 +18,7 @@ import logging
 import time
 import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from fractions import Fraction
 
 import numpy as np
@@ -36,8 +37,12 @@ from .units import analyse
 
 logger = logging.getLogger(__name__)
 
+#: Share of the time budget (counted from the call) the dimensionless search
+#: of ``y / Y0`` may use; the rest re-polishes its front on ``y``.
+SEARCH_SHARE = 0.85
 #: Share of the time budget after which re-polishing in the original
-#: variables only rounds constants.
+#: variables only rounds constants; past the whole budget, equations are
+#: also no longer simplified (written back as polished).
 POLISH_DEADLINE = 0.95
 #: The dimensionless search of ``y / Y0`` gets one noise variance per point
 #: (``sigma**2 / Y0_i**2``: its seeds and polishing weigh the points by
@@ -168,7 +173,8 @@ def discover_dimensionless(
     Y0 = analysis.scale_expression()
     if analysis.groups:
         pi_names = [f"pi{j + 1}" for j in range(len(analysis.groups))]
-        reduced = discover_arrays(groups, target, pi_names, settings, parsimony=0.0,
+        reduced = discover_arrays(groups, target, pi_names, _search_settings(settings, started),
+                                  parsimony=0.0,
                                   noise_variance=_reduced_variance(floor, per_point, scale),
                                   noise_dof=floor.dof, **engine_options)
         logger.debug("dimensionless hall of fame:\n%s", reduced)
@@ -186,6 +192,7 @@ def discover_dimensionless(
     fitness = Fitness(si, y_si, symbols, floor, weights)
     timeout = settings.timeout
     deadline = None if timeout is None else started + POLISH_DEADLINE * timeout
+    end = None if timeout is None else started + timeout
     allow_pi = "pi" not in names
     original = Fitness(X, y, symbols, weights=weights)
     to_user = _to_user_units([symbols[i] for i in used], factors, y_factor)
@@ -193,13 +200,16 @@ def discover_dimensionless(
     for expr in sorted(candidates, key=complexity):
         tick = time.monotonic()
         limit = tick + CANDIDATE_SECONDS
-        expr = tidy_roots(expr, fitness)
+        in_time = end is None or tick < end
+        if in_time:
+            expr = tidy_roots(expr, fitness)
         clean, _ = polish(expr, fitness, allow_pi=allow_pi,
                           deadline=limit if deadline is None else min(deadline, limit))
         clean = read_back(to_user(clean), names)
         if clean is None:
             continue
-        clean = _tidied(clean, original)
+        if in_time:
+            clean = _tidied(clean, original)
         if not _allowed(clean, settings.maxsize, limits, nested, operators):
             dropped += 1
             continue
@@ -216,6 +226,16 @@ def discover_dimensionless(
     logger.info("dimensional analysis: %d equations in %.1f s", len(hall_of_fame),
                 time.monotonic() - started)
     return hall_of_fame
+
+
+def _search_settings(settings: SearchSettings, started: float) -> SearchSettings:
+    """``settings`` for the search of ``y / Y0``: what is left of
+    :data:`SEARCH_SHARE` of the budget, so that re-polishing its front fits in
+    the rest (at least a second)."""
+    if settings.timeout is None:
+        return settings
+    left = SEARCH_SHARE * settings.timeout - (time.monotonic() - started)
+    return replace(settings, timeout=max(1.0, left))
 
 
 def _power_product(values: np.ndarray, exponents: Sequence[Fraction]) -> np.ndarray:

@@ -10,6 +10,7 @@ operator tree for the ``constraints`` / ``nested_constraints`` checks.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -150,11 +151,24 @@ def normalise_ratio(expr: sp.Expr) -> sp.Expr:
     return sp.expand(numer / pivot) / sp.expand(denom / pivot)
 
 
-def make_function(expr: sp.Expr, symbols: Sequence[sp.Symbol], extra: Sequence[sp.Symbol] = ()):
-    """Numpy function ``f(X, *extra)`` of ``expr`` with ``X`` of shape (n, P)."""
+#: Compiled equations kept for reuse (:func:`make_function`).
+COMPILED_CACHE = 512
+
+
+@functools.lru_cache(maxsize=COMPILED_CACHE)
+def _compiled(expr: sp.Expr, symbols: tuple, extra: tuple):
+    """``sympy.lambdify`` of ``expr`` with one argument per symbol, then ``extra``.
+
+    Cached: compiling costs tens of milliseconds, and a search's candidates
+    are scored several times (floor, front, polishing) on the same data."""
     dummies = [sp.Dummy(f"x{i}") for i in range(len(symbols))]
     body = expr.xreplace(dict(zip(symbols, dummies)))
-    raw = sp.lambdify([*dummies, *extra], body, modules="numpy")
+    return sp.lambdify([*dummies, *extra], body, modules="numpy")
+
+
+def make_function(expr: sp.Expr, symbols: Sequence[sp.Symbol], extra: Sequence[sp.Symbol] = ()):
+    """Numpy function ``f(X, *extra)`` of ``expr`` with ``X`` of shape (n, P)."""
+    raw = _compiled(expr, tuple(symbols), tuple(extra))
 
     def function(X: np.ndarray, *values) -> np.ndarray:
         X = np.asarray(X, dtype=float)
