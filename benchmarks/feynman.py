@@ -176,11 +176,14 @@ def add_noise(y: np.ndarray, level: float, rng: np.random.Generator) -> np.ndarr
 
 def run_law(law: dict, budget: float, seed: int, n_train: int, n_test: int, linear_seeds: bool = True,
             noise: float = 0.0, noise_seed: int | None = None, denoise: bool = False,
-            early_stop: bool = True) -> dict:
+            early_stop: bool = True, reverse: bool = False) -> dict:
     rng = np.random.default_rng(seed)
     X, y = sample(law, n_train, rng)
     X_test, y_test = sample(law, n_test, rng)
     y = add_noise(y, noise, np.random.default_rng([seed, 1 if noise_seed is None else noise_seed]))
+    if reverse:  # the same data, its inputs declared in the reverse order
+        law = {**law, **{key: law[key][::-1] for key in ("names", "low", "high", "units") if key in law}}
+        X, X_test = X[:, ::-1], X_test[:, ::-1]
     units = {"units": law["units"]} if "units" in law else {}
     parameters = medeq.create_parameters(law["names"], law["low"], law["high"], **units)
     response_units = [law["output_unit"]] if "units" in law else None
@@ -232,6 +235,8 @@ def main(argv=None) -> int:
                         help="laws run in parallel processes (timings then share the cores)")
     parser.add_argument("--units", nargs="?", type=Path, const=DEFAULT_UNITS, default=None,
                         metavar="CSV", help="declare units from this CSV (default: %(const)s)")
+    parser.add_argument("--reversed", action="store_true",
+                        help="declare every law's inputs in the reverse order (same data)")
     args = parser.parse_args(argv)
 
     laws = read_laws(args.data)
@@ -241,7 +246,7 @@ def main(argv=None) -> int:
         laws = [law for law in laws if law["id"] in set(args.only)]
     kwargs = dict(budget=args.budget, seed=args.seed, n_train=args.n_train, n_test=args.n_test,
                   linear_seeds=not args.no_seeds, noise=args.noise, noise_seed=args.noise_seed,
-                  denoise=args.denoise, early_stop=not args.no_early_stop)
+                  denoise=args.denoise, early_stop=not args.no_early_stop, reverse=args.reversed)
     jobs = [(law, kwargs) for law in laws]
     print(f"{'law':<10} {'recovered':<10} {'best':<6} {'R2':>12} {'seconds':>8}  equation")
     rows = []
@@ -270,6 +275,7 @@ def main(argv=None) -> int:
           f"{'denoise, ' if args.denoise else ''}{'no early stop, ' if args.no_early_stop else ''}"
           f"{'backend only, ' if args.no_seeds else ''}"
           f"{'units, ' if args.units is not None else ''}"
+          f"{'inputs reversed, ' if args.reversed else ''}"
           f"{args.jobs} job(s), {os.cpu_count()} cores")
     return 0
 

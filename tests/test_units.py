@@ -395,3 +395,26 @@ def test_dimensionless_search_leaves_part_of_the_budget_for_writing_back():
     assert dimensionless._search_settings(settings, time.monotonic() - 59).timeout == 1.0
     unbounded = SearchSettings(timeout=None)
     assert dimensionless._search_settings(unbounded, started) is unbounded
+
+
+def test_a_ratio_group_is_oriented_below_one_whatever_the_order_of_the_inputs():
+    """v/c or c/v: with data, the group below 1 on most samples (as the
+    Lorentz factor is written), whichever input was declared first; without
+    data, the first input is in the numerator. Groups holding an input of
+    Y0 keep it in their denominator, whatever the data."""
+    rng = np.random.default_rng(0)
+    m0, v, c = rng.uniform(1, 5, 50), rng.uniform(1, 2, 50), rng.uniform(3, 10, 50)
+    y = m0 / np.sqrt(1 - (v / c) ** 2)
+    for names, columns in ((["m_0", "v", "c"], [m0, v, c]), (["c", "v", "m_0"], [c, v, m0])):
+        units = {"m_0": "kg", "v": "m/s", "c": "m/s"}
+        X = np.column_stack(columns)
+        with_data = analyse(names, [units[n] for n in names], "kg", X, y)
+        assert [str(g) for g in with_data.group_expressions()] == ["v/c"]
+    without = analyse(["c", "v", "m_0"], ["m/s", "m/s", "kg"], "kg")
+    assert [str(g) for g in without.group_expressions()] == ["c/v"]
+    # Y0 = x1: the other lengths are measured against it, even where x2 > x1
+    x1, x2 = rng.uniform(1, 2, 50), rng.uniform(3, 4, 50)
+    scaled = analyse(["x2", "x1"], ["m", "m"], "m", np.column_stack([x2, x1]), x1 + x2)
+    assert str(scaled.scale_expression()) in ("x1", "x2")
+    (group,) = scaled.group_expressions()
+    assert group.as_numer_denom()[1] == scaled.scale_expression()

@@ -248,6 +248,13 @@ def analyse(names: Sequence[str], units: Sequence[str], response_unit: str,
     taken, the smallest variance of ``log|y / Y0|`` (``m*c**2`` for
     ``m*c**2/sqrt(1 - v**2/c**2)``: ``Phi`` stays near 1), else the first.
 
+    A group is written so that the inputs of ``Y0`` are in its denominator
+    (``x2/x1`` when ``Y0 = x1``), else with most exponents positive. When
+    neither decides (``v/c`` or ``c/v``), with data ``X`` the group is the
+    one below 1 on most of the data, else its first input is in the
+    numerator: its orientation then does not depend on the order of the
+    inputs.
+
     Examples
     --------
     >>> print(analyse(["m_0", "v", "c"], ["kg", "m/s", "m/s"], "kg").describe("m"))
@@ -268,7 +275,33 @@ def analyse(names: Sequence[str], units: Sequence[str], response_unit: str,
         # them (x2/x1 rather than x1/x2 when Y0 = x1).
         groups = [tuple(-e for e in g) if sum(a * b for a, b in zip(g, scale)) > 0 else g
                   for g in groups]
+    if X is not None:
+        groups = [_below_one(g, np.asarray(X, dtype=float)) if _unoriented(g, scale) else g
+                  for g in groups]
     return DimensionalAnalysis(names, units, str(response_unit), tuple(groups), scale)
+
+
+def _unoriented(group: Sequence[Fraction], scale: Sequence[Fraction] | None) -> bool:
+    """Whether nothing but the order of the inputs orients ``group``: as many
+    positive exponents as negative ones (``v/c`` or ``c/v``), and no input of
+    the scale ``Y0`` in it."""
+    if scale is not None and sum(a * b for a, b in zip(group, scale)) != 0:
+        return False
+    return sum(e > 0 for e in group) == sum(e < 0 for e in group)
+
+
+def _below_one(group: Sequence[Fraction], X: np.ndarray) -> tuple[Fraction, ...]:
+    """``group`` or its inverse, whichever is below 1 on most of the data
+    (median of ``log|pi|`` negative): ``v/c`` rather than ``c/v`` for speeds
+    below that of light, as laws are written (``sqrt(1 - v**2/c**2)``).
+    Unchanged when the median is 0 or not finite."""
+    used = [i for i, e in enumerate(group) if e]
+    with np.errstate(all="ignore"):
+        logs = np.log(np.abs(X[:, used])) @ np.array([float(group[i]) for i in used])
+    logs = logs[np.isfinite(logs)]
+    if len(logs) and np.median(logs) > 0:
+        return tuple(-e for e in group)
+    return tuple(group)
 
 
 def _log_spread(X: np.ndarray, y: np.ndarray, exponents: Sequence[Fraction]) -> float:
