@@ -262,7 +262,7 @@ def oracle_kernel(f, parameters) -> tuple[np.ndarray, float]:
     x = np.random.default_rng(99).random((min(ORACLE_RUNS[0] * d, ORACLE_RUNS[1]), d))
     gp = GaussianProcessSurrogate(seed=0).fit(x, f(from_unit(x, parameters)))
     lengths = np.broadcast_to(gp.length_scales, (d,))
-    return lengths, max(gp.noise_level / gp.signal_variance, 1e-6)
+    return lengths, max(gp.noise_level / max(gp.signal_variance, 1e-12), 1e-6)
 
 
 # ---------------------------------------------------------------------- peers

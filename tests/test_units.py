@@ -389,12 +389,12 @@ def test_dimensionless_search_leaves_part_of_the_budget_for_writing_back():
     without a budget the settings are unchanged."""
     started = time.monotonic() - 10.0
     settings = SearchSettings(timeout=60.0)
-    left = dimensionless._search_settings(settings, started).timeout
-    share = dimensionless.SEARCH_SHARE * 60
+    left = settings.share_left(dimensionless.REDUCED_SEARCH_SHARE, started).timeout
+    share = dimensionless.REDUCED_SEARCH_SHARE * 60
     assert share - 10.5 < left <= share - 10.0
-    assert dimensionless._search_settings(settings, time.monotonic() - 59).timeout == 1.0
+    assert settings.share_left(dimensionless.REDUCED_SEARCH_SHARE, time.monotonic() - 59).timeout == 1.0
     unbounded = SearchSettings(timeout=None)
-    assert dimensionless._search_settings(unbounded, started) is unbounded
+    assert unbounded.share_left(dimensionless.REDUCED_SEARCH_SHARE, started) is unbounded
 
 
 def test_a_ratio_group_is_oriented_below_one_whatever_the_order_of_the_inputs():
@@ -418,3 +418,16 @@ def test_a_ratio_group_is_oriented_below_one_whatever_the_order_of_the_inputs():
     assert str(scaled.scale_expression()) in ("x1", "x2")
     (group,) = scaled.group_expressions()
     assert group.as_numer_denom()[1] == scaled.scale_expression()
+
+
+def test_a_ratio_group_is_oriented_on_its_si_values_whatever_the_prefixes():
+    """d in mm and L in m: d/L is about 10 in the user's numbers but 0.01 in
+    SI, where the groups are evaluated; the group below 1 there is d/L."""
+    rng = np.random.default_rng(1)
+    d, L = rng.uniform(4, 6, 40), rng.uniform(0.4, 0.6, 40)  # mm, m
+    F = rng.uniform(1, 2, 40)
+    for names, columns in ((["F", "d", "L"], [F, d, L]), (["F", "L", "d"], [F, L, d])):
+        units = {"F": "N", "d": "mm", "L": "m"}
+        X = np.column_stack(columns)
+        analysis = analyse(names, [units[n] for n in names], "N", X, F * (1 + d / 1000 / L))
+        assert [str(g) for g in analysis.group_expressions()] == ["d/L"]

@@ -20,9 +20,10 @@ Example::
 from __future__ import annotations
 
 import importlib
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -66,6 +67,15 @@ class SearchSettings:
     #: returns the complexity of an equation already known exactly (``None``:
     #: none is), which the search's first check may confirm.
     stop: Callable[[Sequence[tuple[sympy.Expr, float]]], int | None] | None = None
+
+    def share_left(self, share: float, started: float) -> "SearchSettings":
+        """These settings with what is left of ``share`` of the time budget
+        (counted from the monotonic time ``started``; at least a second);
+        unchanged without a budget."""
+        if self.timeout is None:
+            return self
+        left = share * self.timeout - (time.monotonic() - started)
+        return replace(self, timeout=max(1.0, left))
 
 
 class Backend(ABC):

@@ -18,7 +18,6 @@ import logging
 import time
 import warnings
 from collections.abc import Sequence
-from dataclasses import replace
 from fractions import Fraction
 
 import numpy as np
@@ -39,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 #: Share of the time budget (counted from the call) the dimensionless search
 #: of ``y / Y0`` may use; the rest re-polishes its front on ``y``.
-SEARCH_SHARE = 0.85
+REDUCED_SEARCH_SHARE = 0.85
 #: Share of the time budget after which re-polishing in the original
 #: variables only rounds constants; past the whole budget, equations are
 #: also no longer simplified (written back as polished).
@@ -173,8 +172,8 @@ def discover_dimensionless(
     Y0 = analysis.scale_expression()
     if analysis.groups:
         pi_names = [f"pi{j + 1}" for j in range(len(analysis.groups))]
-        reduced = discover_arrays(groups, target, pi_names, _search_settings(settings, started),
-                                  parsimony=0.0,
+        reduced = discover_arrays(groups, target, pi_names,
+                                  settings.share_left(REDUCED_SEARCH_SHARE, started), parsimony=0.0,
                                   noise_variance=_reduced_variance(floor, per_point, scale),
                                   noise_dof=floor.dof, **engine_options)
         logger.debug("dimensionless hall of fame:\n%s", reduced)
@@ -218,24 +217,17 @@ def discover_dimensionless(
         logger.info("dimensional analysis: %d equation(s) written in the original variables "
                     "break maxsize, the constraints or the operators: dropped", dropped)
     if not polished:
+        late = "" if end is None or time.monotonic() < end else (
+            " (the time budget ran out before they were simplified: a larger "
+            "timeout_in_seconds may help)")
         return _not_applicable(
             f"every equation written back in {list(analysis.names)} breaks maxsize="
-            f"{settings.maxsize}, the constraints or the chosen operators")
+            f"{settings.maxsize}, the constraints or the chosen operators{late}")
     hall_of_fame = pareto_front(polished, names, parsimony=parsimony, noise=floor_y)
     hall_of_fame.dimensional_analysis = analysis
     logger.info("dimensional analysis: %d equations in %.1f s", len(hall_of_fame),
                 time.monotonic() - started)
     return hall_of_fame
-
-
-def _search_settings(settings: SearchSettings, started: float) -> SearchSettings:
-    """``settings`` for the search of ``y / Y0``: what is left of
-    :data:`SEARCH_SHARE` of the budget, so that re-polishing its front fits in
-    the rest (at least a second)."""
-    if settings.timeout is None:
-        return settings
-    left = SEARCH_SHARE * settings.timeout - (time.monotonic() - started)
-    return replace(settings, timeout=max(1.0, left))
 
 
 def _power_product(values: np.ndarray, exponents: Sequence[Fraction]) -> np.ndarray:

@@ -325,11 +325,8 @@ def discover_arrays(
         seeded_at_floor = [e for e, (loss, k) in zip(seeded, fits) if seed_floor.reached(loss, k)]
         seeded_exact = [e for e, (loss, _) in zip(seeded, fits) if loss <= fitness.floor]
         at_floor = bool(seeded_at_floor)
-    search_settings = settings
-    if settings.timeout is not None:
-        share = EXACT_SEARCH_SHARE if at_floor and early_stop else SEARCH_SHARE
-        elapsed = time.monotonic() - started
-        search_settings = replace(settings, timeout=max(1.0, share * settings.timeout - elapsed))
+    search_settings = settings.share_left(EXACT_SEARCH_SHARE if at_floor and early_stop else SEARCH_SHARE,
+                                          started)
     if early_stop:
         seed_size = min((complexity(e) for e in seeded_at_floor), default=None)
         # Exact seeds (numerically exact fits) are known before the search:

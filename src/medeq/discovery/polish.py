@@ -157,7 +157,8 @@ class Parametric:
     def __init__(self, expr: sp.Expr, fitness: Fitness):
         self.fitness = fitness
         floats = constants(expr)
-        self.params = [sp.Dummy(f"c{i}") for i in range(len(floats))]
+        # the same symbols every time, so that compiled bodies are reused
+        self.params = [sp.Dummy(f"medeq_constant_{i}", dummy_index=i) for i in range(len(floats))]
         self.body = expr.xreplace(dict(zip(floats, self.params)))
         self.values = np.array([float(f) for f in floats])
         self.fixed: dict[int, sp.Expr] = {}

@@ -42,7 +42,7 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from ..parameters import unit_dimensions
+from ..parameters import si_factor, unit_dimensions
 from .expressions import symbols_for, to_string
 
 #: Circuits are enumerated over subsets of at most this many candidate sets;
@@ -251,9 +251,9 @@ def analyse(names: Sequence[str], units: Sequence[str], response_unit: str,
     A group is written so that the inputs of ``Y0`` are in its denominator
     (``x2/x1`` when ``Y0 = x1``), else with most exponents positive. When
     neither decides (``v/c`` or ``c/v``), with data ``X`` the group is the
-    one below 1 on most of the data, else its first input is in the
-    numerator: its orientation then does not depend on the order of the
-    inputs.
+    one below 1 on most of the data (in SI units), so that its orientation
+    does not depend on the order of the inputs; without data, its first
+    input is in the numerator.
 
     Examples
     --------
@@ -265,26 +265,30 @@ def analyse(names: Sequence[str], units: Sequence[str], response_unit: str,
     units = tuple(str(u) for u in units)
     bases, D = dimension_matrix([*units, response_unit])
     inputs, target = D[:, : len(names)], D[:, len(names)]
+    X = None if X is None else np.asarray(X, dtype=float)
     scales = response_scales(inputs, target)
     scale = scales[0] if scales else None
     if len(scales) > 1 and X is not None and y is not None:
-        scale = min(scales, key=lambda a: _log_spread(np.asarray(X, dtype=float), np.asarray(y, dtype=float), a))
+        y = np.asarray(y, dtype=float)
+        scale = min(scales, key=lambda a: _log_spread(X, y, a))
     groups = pi_groups(inputs)
     if scale is not None:
         # The inputs of Y0 set the scale: the groups measure the others against
         # them (x2/x1 rather than x1/x2 when Y0 = x1).
         groups = [tuple(-e for e in g) if sum(a * b for a, b in zip(g, scale)) > 0 else g
                   for g in groups]
-    if X is not None:
-        groups = [_below_one(g, np.asarray(X, dtype=float)) if _unoriented(g, scale) else g
-                  for g in groups]
+    factors = [si_factor(u) for u in units]
+    if X is not None and None not in factors:
+        si = X * np.asarray(factors)  # the groups' values whatever the prefixes (mm, km)
+        groups = [_below_one(g, si) if _unoriented(g, scale) else g for g in groups]
     return DimensionalAnalysis(names, units, str(response_unit), tuple(groups), scale)
 
 
 def _unoriented(group: Sequence[Fraction], scale: Sequence[Fraction] | None) -> bool:
     """Whether nothing but the order of the inputs orients ``group``: as many
-    positive exponents as negative ones (``v/c`` or ``c/v``), and no input of
-    the scale ``Y0`` in it."""
+    positive exponents as negative ones (``v/c`` or ``c/v``), and the scale
+    ``Y0`` does not orient it either (no input of ``Y0`` in it, or inputs
+    whose exponents against ``Y0``'s cancel out)."""
     if scale is not None and sum(a * b for a, b in zip(group, scale)) != 0:
         return False
     return sum(e > 0 for e in group) == sum(e < 0 for e in group)
@@ -292,13 +296,14 @@ def _unoriented(group: Sequence[Fraction], scale: Sequence[Fraction] | None) -> 
 
 def _below_one(group: Sequence[Fraction], X: np.ndarray) -> tuple[Fraction, ...]:
     """``group`` or its inverse, whichever is below 1 on most of the data
-    (median of ``log|pi|`` negative): ``v/c`` rather than ``c/v`` for speeds
-    below that of light, as laws are written (``sqrt(1 - v**2/c**2)``).
-    Unchanged when the median is 0 or not finite."""
+    ``X`` (in SI units; median of ``log|pi|`` negative): ``v/c`` rather than
+    ``c/v`` for speeds below that of light, as laws are written
+    (``sqrt(1 - v**2/c**2)``). Unchanged when the median is 0 or no sample
+    gives a value (an input 0 counts: ``v = 0`` is below 1)."""
     used = [i for i, e in enumerate(group) if e]
     with np.errstate(all="ignore"):
         logs = np.log(np.abs(X[:, used])) @ np.array([float(group[i]) for i in used])
-    logs = logs[np.isfinite(logs)]
+    logs = logs[~np.isnan(logs)]
     if len(logs) and np.median(logs) > 0:
         return tuple(-e for e in group)
     return tuple(group)
