@@ -248,8 +248,9 @@ def analyse(names: Sequence[str], units: Sequence[str], response_unit: str,
     taken, the smallest variance of ``log|y / Y0|`` (``m*c**2`` for
     ``m*c**2/sqrt(1 - v**2/c**2)``: ``Phi`` stays near 1), else the first.
 
-    A group is written so that the inputs of ``Y0`` are in its denominator
-    (``x2/x1`` when ``Y0 = x1``), else with most exponents positive. When
+    A group holding inputs of ``Y0`` is written against it (their exponents
+    of the opposite sign to ``Y0``'s: ``x2/x1`` when ``Y0 = x1``), else with
+    most exponents positive. When
     neither decides (``v/c`` or ``c/v``), with data ``X`` the group is the
     one below 1 on most of the data (in SI units), so that its orientation
     does not depend on the order of the inputs; without data, its first
@@ -277,8 +278,8 @@ def analyse(names: Sequence[str], units: Sequence[str], response_unit: str,
         # them (x2/x1 rather than x1/x2 when Y0 = x1).
         groups = [tuple(-e for e in g) if sum(a * b for a, b in zip(g, scale)) > 0 else g
                   for g in groups]
-    factors = [si_factor(u) for u in units]
-    if X is not None and None not in factors:
+    factors = None if X is None else [si_factor(u) for u in units]
+    if factors is not None and None not in factors:
         si = X * np.asarray(factors)  # the groups' values whatever the prefixes (mm, km)
         groups = [_below_one(g, si) if _unoriented(g, scale) else g for g in groups]
     return DimensionalAnalysis(names, units, str(response_unit), tuple(groups), scale)
