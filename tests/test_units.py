@@ -384,7 +384,7 @@ def test_cli_rejects_bad_response_units(tmp_path, capsys):
 
 
 def test_dimensionless_search_leaves_part_of_the_budget_for_writing_back():
-    """The search of y / Y0 gets what is left of SEARCH_SHARE of the budget,
+    """The search of y / Y0 gets what is left of REDUCED_SEARCH_SHARE of the budget,
     so re-polishing its front in the original variables fits in the rest;
     without a budget the settings are unchanged."""
     started = time.monotonic() - 10.0
