@@ -65,6 +65,7 @@ from threadpoolctl import threadpool_limits
 
 import medeq
 from medeq.parameters import from_unit
+from medeq.samplers import design_noise
 from medeq.surrogate import GaussianProcessSurrogate
 
 
@@ -262,7 +263,7 @@ def oracle_kernel(f, parameters) -> tuple[np.ndarray, float]:
     x = np.random.default_rng(99).random((min(ORACLE_RUNS[0] * d, ORACLE_RUNS[1]), d))
     gp = GaussianProcessSurrogate(seed=0).fit(x, f(from_unit(x, parameters)))
     lengths = np.broadcast_to(gp.length_scales, (d,))
-    return lengths, max(gp.noise_level / max(gp.signal_variance, 1e-12), 1e-6)
+    return lengths, design_noise(gp)
 
 
 # ---------------------------------------------------------------------- peers

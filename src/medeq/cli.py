@@ -567,20 +567,15 @@ def cmd_show(args) -> int:
     print("\nEquations:")
     if not med.sr:
         print(f"  (none yet; run: medeq discover {args.dir})")
-    analyses = _dimensional_analyses(med)
+    from .discovery.campaign import campaign_analyses  # sympy: only when shown
+
+    analyses = campaign_analyses(med)  # groups of each response with complete units
     for name, hall_of_fame in med.sr.items():
         print(f"  {name}: best {hall_of_fame.best}" if len(hall_of_fame) else f"  {name}: (empty)")
         if name in analyses:
             print(_indent(analyses[name].describe(name)))
         print(_indent(hall_of_fame.frame.to_string(index=False)))
     return EXIT_OK
-
-
-def _dimensional_analyses(med) -> dict:
-    """Dimensionless groups of each response with complete units (shown with its equations)."""
-    from .discovery.campaign import campaign_analyses
-
-    return campaign_analyses(med)
 
 
 def _indent(text: str, prefix: str = "    ") -> str:

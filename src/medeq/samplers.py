@@ -396,8 +396,7 @@ class DVASampler(Sampler):
         kernels = []
         for model in models:
             lengths = np.maximum(np.broadcast_to(model.length_scales, (self.d,)), self.floor * spacing)
-            noise = model.noise_level / max(model.signal_variance, 1e-12)
-            kernels.append((Matern(lengths, nu=2.5), max(noise, 1e-6)))
+            kernels.append((Matern(lengths, nu=2.5), design_noise(model)))
         return kernels
 
     def reference_weights(self, med, reference: np.ndarray) -> list:
@@ -417,6 +416,12 @@ class DVASampler(Sampler):
             relative = slope / mean if mean > 0 else np.ones_like(slope)
             weights.append(1.0 - self.focus + self.focus * relative)
         return weights
+
+
+def design_noise(model) -> float:
+    """A surrogate's noise level relative to its signal variance (the unit
+    signal kernels of a design), at least ``1e-6``."""
+    return max(model.noise_level / max(model.signal_variance, 1e-12), 1e-6)
 
 
 def greedy_variance_batch(posteriors: list, n: int, shares=None) -> np.ndarray:

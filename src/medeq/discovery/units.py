@@ -276,8 +276,7 @@ def analyse(names: Sequence[str], units: Sequence[str], response_unit: str,
     if scale is not None:
         # The inputs of Y0 set the scale: the groups measure the others against
         # them (x2/x1 rather than x1/x2 when Y0 = x1).
-        groups = [tuple(-e for e in g) if sum(a * b for a, b in zip(g, scale)) > 0 else g
-                  for g in groups]
+        groups = [tuple(-e for e in g) if _against(g, scale) > 0 else g for g in groups]
     factors = None if X is None else [si_factor(u) for u in units]
     if factors is not None and None not in factors:
         si = X * np.asarray(factors)  # the groups' values whatever the prefixes (mm, km)
@@ -290,9 +289,15 @@ def _unoriented(group: Sequence[Fraction], scale: Sequence[Fraction] | None) -> 
     positive exponents as negative ones (``v/c`` or ``c/v``), and the scale
     ``Y0`` does not orient it either (no input of ``Y0`` in it, or inputs
     whose exponents against ``Y0``'s cancel out)."""
-    if scale is not None and sum(a * b for a, b in zip(group, scale)) != 0:
+    if scale is not None and _against(group, scale) != 0:
         return False
     return sum(e > 0 for e in group) == sum(e < 0 for e in group)
+
+
+def _against(group: Sequence[Fraction], scale: Sequence[Fraction]) -> Fraction:
+    """How ``group`` goes with the scale ``Y0``: the dot product of their
+    exponents (positive: along it, negative: against it, 0: neither)."""
+    return sum(a * b for a, b in zip(group, scale))
 
 
 def _below_one(group: Sequence[Fraction], X: np.ndarray) -> tuple[Fraction, ...]:
