@@ -420,6 +420,50 @@ def test_a_ratio_group_is_oriented_below_one_whatever_the_order_of_the_inputs():
     assert group.as_numer_denom()[1] == scaled.scale_expression()
 
 
+def test_the_groups_are_measured_by_the_scale_whatever_the_order_of_the_inputs():
+    """Four lengths and a length response: every basis of three ratios is
+    as simple as the others; the one measured by the input of Y0 (as
+    Buckingham's repeating variables) is chosen, with it in every
+    denominator, whatever the order in which the inputs are declared."""
+    rng = np.random.default_rng(2)
+    X = rng.uniform(1, 5, (60, 4))
+    y = np.sqrt((X[:, 1] - X[:, 0]) ** 2 + (X[:, 3] - X[:, 2]) ** 2)
+    names = ["x1", "x2", "y1", "y2"]
+    found = []
+    for order in ([0, 1, 2, 3], [3, 2, 1, 0], [2, 0, 3, 1]):
+        analysis = analyse([names[i] for i in order], ["m"] * 4, "m", X[:, order], y)
+        scale = analysis.scale_expression()
+        assert scale.is_Symbol
+        groups = analysis.group_expressions()
+        assert all(g.as_numer_denom()[1] == scale for g in groups)
+        found.append((str(scale), sorted(str(g) for g in groups)))
+    assert found[0] == found[1] == found[2]
+
+
+def test_the_inputs_of_a_scale_go_to_the_denominators_whatever_their_sign_in_it():
+    """Y0 = G*m2**2/r**2 (Newton's force scale): the other masses are
+    measured by m2 and the other lengths by r (s/r, not r/s), although r
+    has a negative exponent in Y0."""
+    rng = np.random.default_rng(3)
+    G, m1, m2 = rng.uniform(1, 2, 50), rng.uniform(1, 2, 50), rng.uniform(3, 4, 50)
+    r, s = rng.uniform(1, 2, 50), rng.uniform(3, 4, 50)
+    y = G * m1 * m2 / (r**2 + s**2)
+    analysis = analyse(["G", "m1", "m2", "r", "s"], ["N*m**2/kg**2", "kg", "kg", "m", "m"], "N",
+                       np.column_stack([G, m1, m2, r, s]), y)
+    scale = analysis.scale
+    assert scale[0] == 1 and sum(1 for a in scale if a) == 3
+    mass = next(i for i in (1, 2) if scale[i])
+    length = next(i for i in (3, 4) if scale[i])
+    assert scale[length] < 0
+    for group in analysis.groups:
+        assert group[mass] <= 0 and group[length] <= 0
+    # A group that is not a ratio of like quantities holds them with the
+    # opposite sign to Y0's: d*omega/c for a wavenumber of scale 1/d.
+    wave = analyse(["omega", "c", "d"], ["1/s", "m/s", "m"], "1/m")
+    assert str(wave.scale_expression()) == "1/d"
+    assert [str(g) for g in wave.group_expressions()] == ["d*omega/c"]
+
+
 def test_a_ratio_group_is_oriented_on_its_si_values_whatever_the_prefixes():
     """d in mm and L in m: d/L is about 10 in the user's numbers but 0.01 in
     SI, where the groups are evaluated; the group below 1 there is d/L."""

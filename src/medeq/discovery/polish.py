@@ -140,9 +140,9 @@ class Fitness:
         """Whether ``new_loss`` is as good as ``reference_loss`` given the data.
 
         Allowed increase: the likelihood-ratio margin of one constant
-        (:meth:`NoiseFloor.margin`: ``chi2_1(95 %) * s2 / n`` with ``s2`` the
-        larger of the noise floor and ``reference_loss``) plus the numerical
-        floor ``1e-10 var(y)``.
+        (:meth:`NoiseFloor.margin`: ``chi2_1(1 - LEVEL_STEP) * s2 / n``, the
+        99 % quantile, with ``s2`` the larger of the noise floor and
+        ``reference_loss``) plus the numerical floor ``1e-10 var(y)``.
         """
         return new_loss <= reference_loss + self.noise.margin(reference_loss)
 

@@ -20,9 +20,12 @@ matroid the greedy choice gives the basis with the fewest inputs in total.
 ``Y0`` is the solution of ``D a = d_y`` with the fewest inputs, then the
 smallest (preferably integer) exponents; among equally simple ones, the data
 choose the one that leaves ``y / Y0`` the least to explain (``m*c**2``, not
-``m*v**2``, for a relativistic energy). A group's sign makes most of its
-exponents positive, except that the inputs of ``Y0`` go to the denominator
-(``x2/x1`` when ``Y0 = x1``): they set the scale the others are measured by.
+``m*v**2``, for a relativistic energy). The inputs of ``Y0`` set the scale
+the others are measured by, as Buckingham's repeating variables do: among
+equally simple circuits, those holding them come first, and they go to the
+denominators of ratios (``x2/x1, y1/x1, y2/x1`` when ``Y0 = x1``); other
+groups hold them with the opposite sign to ``Y0``'s. Otherwise a group's
+sign makes most of its exponents positive.
 
 :func:`~medeq.discovery.dimensionless.discover_dimensionless` searches
 with it.
@@ -158,17 +161,28 @@ def _n_subsets(n: int, largest: int) -> int:
     return sum(math.comb(n, size) for size in range(0, largest + 1))
 
 
-def pi_groups(D: sp.Matrix) -> list[tuple[Fraction, ...]]:
+def pi_groups(D: sp.Matrix, anchor: Sequence[int] = ()) -> list[tuple[Fraction, ...]]:
     """A simplest basis of the null space of ``D``, as integer exponent vectors.
 
     Every group is a circuit of ``D`` (no input can be dropped from it); the
-    basis is chosen greedily by fewest inputs, then smallest exponents.
+    basis is chosen greedily by fewest inputs, then smallest exponents. Among
+    equally simple circuits, those holding more of the inputs ``anchor``
+    (those of ``Y0``, the scale the others are measured by) come first, so
+    that the basis does not depend on the order of the inputs where
+    ``Y0`` decides it (``x2/x1, y1/x1, y2/x1`` when ``Y0 = x1``, whatever
+    input comes first); remaining ties follow the order of the inputs.
     """
     P = D.cols
     rank = D.rank()
     k = P - rank
     if k == 0:
         return []
+    anchored = set(anchor)
+
+    def order(group):
+        cost = _cost(group)
+        return (*cost[:-1], -sum(1 for i in anchored if group[i]), cost[-1])
+
     if _n_subsets(P, rank + 1) <= MAX_SUBSETS:
         circuits = set()
         for subset in _subsets(P, rank + 1):
@@ -181,9 +195,9 @@ def pi_groups(D: sp.Matrix) -> list[tuple[Fraction, ...]]:
             for i, v in zip(subset, null[0]):
                 vector[i] = v
             circuits.add(_primitive(vector))
-        pool = sorted(circuits, key=_cost)
+        pool = sorted(circuits, key=order)
     else:
-        pool = sorted((_primitive(v) for v in D.nullspace()), key=_cost)
+        pool = sorted((_primitive(v) for v in D.nullspace()), key=order)
     basis: list[tuple[Fraction, ...]] = []
     for circuit in pool:
         trial = basis + [circuit]
@@ -248,9 +262,12 @@ def analyse(names: Sequence[str], units: Sequence[str], response_unit: str,
     taken, the smallest variance of ``log|y / Y0|`` (``m*c**2`` for
     ``m*c**2/sqrt(1 - v**2/c**2)``: ``Phi`` stays near 1), else the first.
 
-    A group holding inputs of ``Y0`` is written against it (their exponents
-    of the opposite sign to ``Y0``'s: ``x2/x1`` when ``Y0 = x1``), else with
-    most exponents positive. When
+    The groups are measured by the inputs of ``Y0``: among equally simple
+    bases, the one whose groups hold most of them. A ratio of like
+    quantities holds them in its denominator (``x2/x1`` when ``Y0 = x1``,
+    and when ``Y0 = G*m**2/x1**2``); another group holds them with the
+    opposite sign to ``Y0``'s (``d*omega/c`` when ``Y0 = 1/d``); the others
+    have most exponents positive. When
     neither decides (``v/c`` or ``c/v``), with data ``X`` the group is the
     one below 1 on most of the data (in SI units), so that its orientation
     does not depend on the order of the inputs; without data, its first
@@ -272,11 +289,11 @@ def analyse(names: Sequence[str], units: Sequence[str], response_unit: str,
     if len(scales) > 1 and X is not None and y is not None:
         y = np.asarray(y, dtype=float)
         scale = min(scales, key=lambda a: _log_spread(X, y, a))
-    groups = pi_groups(inputs)
+    groups = pi_groups(inputs, anchor=[] if scale is None else [i for i, a in enumerate(scale) if a])
     if scale is not None:
-        # The inputs of Y0 set the scale: the groups measure the others against
-        # them (x2/x1 rather than x1/x2 when Y0 = x1).
-        groups = [tuple(-e for e in g) if _against(g, scale) > 0 else g for g in groups]
+        # The inputs of Y0 set the scale the others are measured by (x2/x1
+        # rather than x1/x2 when Y0 = x1, or 1/x1**2).
+        groups = [tuple(-e for e in g) if _toward(g, scale) > 0 else g for g in groups]
     factors = None if X is None else [si_factor(u) for u in units]
     if factors is not None and None not in factors:
         si = X * np.asarray(factors)  # the groups' values whatever the prefixes (mm, km)
@@ -287,17 +304,30 @@ def analyse(names: Sequence[str], units: Sequence[str], response_unit: str,
 def _unoriented(group: Sequence[Fraction], scale: Sequence[Fraction] | None) -> bool:
     """Whether nothing but the order of the inputs orients ``group``: as many
     positive exponents as negative ones (``v/c`` or ``c/v``), and the scale
-    ``Y0`` does not orient it either (no input of ``Y0`` in it, or inputs
-    whose exponents against ``Y0``'s cancel out)."""
-    if scale is not None and _against(group, scale) != 0:
+    ``Y0`` does not orient it either (no input of ``Y0`` in it, or as much
+    of them in its numerator as in its denominator)."""
+    if scale is not None and _toward(group, scale) != 0:
         return False
+    return _balanced(group)
+
+
+def _toward(group: Sequence[Fraction], scale: Sequence[Fraction]) -> Fraction:
+    """How ``group`` goes with the inputs of the scale ``Y0`` (positive: it is
+    to be inverted, 0: they do not orient it). A ratio (:func:`_balanced`)
+    is measured by them: the sum of its exponents over them, so they go to
+    its denominator whatever their sign in ``Y0`` (``x2/y1`` for ``Y0 = y1``
+    and for ``Y0 = G*m**2/y1**2`` alike). Another group goes with ``Y0``:
+    the dot product of their exponents, so it holds them with the opposite
+    sign (``t*u/x`` for ``Y0 = x``, ``d*omega/c`` for ``Y0 = 1/d``)."""
+    if _balanced(group):
+        return sum(e for e, a in zip(group, scale) if a)
+    return sum(e * a for e, a in zip(group, scale))
+
+
+def _balanced(group: Sequence[Fraction]) -> bool:
+    """Whether ``group`` has as many positive exponents as negative ones
+    (``v/c``), so that making most of them positive does not orient it."""
     return sum(e > 0 for e in group) == sum(e < 0 for e in group)
-
-
-def _against(group: Sequence[Fraction], scale: Sequence[Fraction]) -> Fraction:
-    """How ``group`` goes with the scale ``Y0``: the dot product of their
-    exponents (positive: along it, negative: against it, 0: neither)."""
-    return sum(a * b for a, b in zip(group, scale))
 
 
 def _below_one(group: Sequence[Fraction], X: np.ndarray) -> tuple[Fraction, ...]:
