@@ -121,11 +121,20 @@ class NoiseFloor:
         """Whether an equation of ``k`` constants and this loss is at the floor."""
         return math.isfinite(loss) and loss <= self.threshold(k)
 
-    def margin(self, loss: float, tests: int = 1) -> float:
+    def margin(self, loss: float, tests: int = 1, constants: int = 1) -> float:
         """Allowed loss increase for one simplification of an equation with
-        ``loss`` (the best of ``tests`` tried: Bonferroni-corrected level)."""
+        ``loss`` that fixes ``constants`` of its constants at once (the best
+        of ``tests`` tried: Bonferroni-corrected level)."""
         level = LEVEL_STEP / max(int(tests), 1)
-        return special.chdtri(1, level) * max(loss, self.variance) / self.n + self.numerical
+        return special.chdtri(max(int(constants), 1), level) * max(loss, self.variance) / self.n \
+            + self.numerical
+
+    def reach(self, constants: int = 1) -> float:
+        """How many standard errors from its fitted value a constant can be
+        fixed by a simplification that fixes ``constants`` constants at once
+        (:meth:`margin`): fixing that one alone, the others refitted, already
+        costs its distance squared in chi-square."""
+        return math.sqrt(special.chdtri(max(int(constants), 1), LEVEL_STEP))
 
     def upper(self) -> "NoiseFloor":
         """This floor at the upper ``1 - LEVEL`` confidence bound of its

@@ -13,7 +13,8 @@ the best refitted loss (:meth:`Fitness.accepts`). The steps, in order:
    inverses - only when it is written with at most ``SPARE_DIGITS`` more
    digits than the data
    require of the decimal value (the simplest rationals may have the other
-   constants refitted around them);
+   constants refitted around them), all at once when the data accept them
+   together (:func:`snap_jointly`), else one at a time;
 3. :func:`~.rewrites.simplify` - sympy simplification (with positive symbols where the
    data are positive, so ``sqrt(r**2)`` becomes ``r``), kept when it is
    shorter and numerically identical on the data;
@@ -314,7 +315,9 @@ def snap_constants(
     when it is zero): zero (dropping a term) if the data accept it, as is
     or with the other constants refitted (backward elimination: each step is
     a likelihood-ratio test against the current equation,
-    :meth:`Fitness.accepts`). Then each remaining one, those whose nearby
+    :meth:`Fitness.accepts`). Then all the remaining ones at once, if each
+    is near a simple rational and the data accept them together
+    (:func:`snap_jointly`). Otherwise each remaining one, those whose nearby
     nice numbers are simplest first (the largest first among equals): a
     "nice" number (of the simplest accepted ones, the most accurate) within
     ``NICE_TOLERANCE`` or ``SNAP_SIGMAS`` standard errors of the constant
@@ -360,6 +363,9 @@ def snap_constants(
             del model.fixed[i]
         if accepts(loss):
             keep(i, trial, sp.Integer(0), loss)
+    joint = snap_jointly(model, current[0], allow_pi)
+    if joint is not None:
+        return max(current[0], joint)
     errors = model.standard_errors() if model.fitness.noise.noisy else np.zeros(len(model.values))
     tolerances = [min(max(NICE_TOLERANCE, SNAP_SIGMAS * e / abs(v) if v else 0.0), MAX_TOLERANCE)
                   for v, e in zip(model.values, errors)]
@@ -394,6 +400,46 @@ def snap_constants(
         if chosen is not None:
             keep(i, chosen[1], chosen[2], chosen[0])
     return current[0]
+
+
+def snap_jointly(model: Parametric, reference_loss: float, allow_pi: bool = True) -> float | None:
+    """Fix every free constant of ``model`` at once to the simplest rational
+    near it (cost at most ``REFIT_COST``: ``2``, ``-1``, ``3/2``) if the data
+    accept them all together; returns the loss the next step is judged
+    against, or ``None`` when nothing was fixed.
+
+    Constants fitted together are correlated, and one at a time each is
+    tested against the others' fitted values: the data may reject the simple
+    number of each although they accept all of them at once (``(1 - x)**2``
+    fitted as ``1.08*x**2 - 2.05*x + 1`` on noisy data). The test here is a
+    likelihood ratio with as many degrees of freedom as constants fixed
+    (:meth:`NoiseFloor.margin`), nothing refitted. A number is a candidate
+    only within the reach of that test (:meth:`NoiseFloor.reach` standard
+    errors, at least ``NICE_TOLERANCE``); if a constant has none, nothing is
+    fixed and :func:`snap_constants` goes one constant at a time.
+    """
+    free = [i for i in range(len(model.values)) if i not in model.fixed]
+    if len(free) < 2:
+        return None
+    noise = model.fitness.noise
+    errors = model.standard_errors() if noise.noisy else np.zeros(len(model.values))
+    reach = noise.reach(len(free))
+    trial, numbers = model.values.copy(), {}
+    for i in free:
+        value = model.values[i]
+        tolerance = min(max(NICE_TOLERANCE, reach * errors[i] / abs(value) if value else 0.0), MAX_TOLERANCE)
+        simple = [number for number, cost in nice_numbers(value, allow_pi, tolerance)
+                  if number.is_Rational and cost <= REFIT_COST]
+        if not simple:
+            return None
+        numbers[i] = simple[0]
+        trial[i] = float(simple[0])
+    loss = model.loss(trial)
+    if not loss <= reference_loss + noise.margin(reference_loss, constants=len(free)):
+        return None
+    model.values = trial
+    model.fixed.update(numbers)
+    return loss
 
 
 def round_constants(model: Parametric, reference_loss: float) -> sp.Expr:
