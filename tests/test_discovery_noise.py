@@ -548,3 +548,35 @@ def test_an_equation_beyond_the_parser_is_left_out_not_a_failure():
     huge = sp.Add(*[sp.Float(1.0 + i / 7) * x ** (i + 2) for i in range(400)])  # > 5000 characters
     assert read_back(huge, ["x"]) is None
     assert read_back(sp.Float(2.5) * x + 1, ["x"]) - (sp.Float(2.5) * x + 1) == 0
+
+
+def test_correlated_constants_are_snapped_together_when_the_data_accept_them():
+    """(1 - x)**2 fitted as a*x**2 + b*x + c on noisy data: the three
+    coefficients move together. Fixed one at a time (the others refitted),
+    the data reject the integer of two of them; all three at once, a test
+    with three degrees of freedom accepts them, and polishing gives the law."""
+    from medeq.discovery.polish import polish, snap_jointly
+
+    x = sp.Symbol("x")
+    rng = np.random.default_rng(1)
+    X = rng.uniform(0.1, 0.8, (60, 1))
+    y = (1 - X[:, 0]) ** 2 + rng.normal(0, 0.01, 60)
+    fitness = Fitness(X, y, [x], NoiseFloor.of(y, 0.01**2))
+    fitted = sp.Float(1.1) * x**2 - sp.Float(2.1) * x + sp.Float(1.05)
+    rejected = 0
+    for i in range(3):
+        model = Parametric(fitted, fitness)
+        model.values, reference = model.refit()
+        trial = model.values.copy()
+        trial[i] = round(trial[i])
+        model.fixed[i] = sp.Integer(round(trial[i]))
+        _, loss = model.refit(trial)
+        rejected += not fitness.accepts(loss, reference)
+    assert rejected == 2
+    model = Parametric(fitted, fitness)
+    model.values, reference = model.refit()
+    numbers, _, loss = snap_jointly(model, reference)
+    assert sorted(numbers.values()) == [-2, 1, 1]
+    assert not fitness.accepts(loss, reference)  # more than one constant's margin
+    clean, _ = polish(fitted, fitness)
+    assert sp.expand(clean - (1 - x) ** 2) == 0

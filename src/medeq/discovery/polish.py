@@ -13,8 +13,9 @@ the best refitted loss (:meth:`Fitness.accepts`). The steps, in order:
    inverses - only when it is written with at most ``SPARE_DIGITS`` more
    digits than the data
    require of the decimal value (the simplest rationals may have the other
-   constants refitted around them), all at once when the data accept them
-   together (:func:`snap_jointly`), else one at a time;
+   constants refitted around them); one at a time, or all at once when the
+   data accept them together and that takes fewer digits
+   (:func:`snap_jointly`);
 3. :func:`~.rewrites.simplify` - sympy simplification (with positive symbols where the
    data are positive, so ``sqrt(r**2)`` becomes ``r``), kept when it is
    shorter and numerically identical on the data;
@@ -315,9 +316,7 @@ def snap_constants(
     when it is zero): zero (dropping a term) if the data accept it, as is
     or with the other constants refitted (backward elimination: each step is
     a likelihood-ratio test against the current equation,
-    :meth:`Fitness.accepts`). Then all the remaining ones at once, if each
-    is near a simple rational and the data accept them together
-    (:func:`snap_jointly`). Otherwise each remaining one, those whose nearby
+    :meth:`Fitness.accepts`). Then each remaining one, those whose nearby
     nice numbers are simplest first (the largest first among equals): a
     "nice" number (of the simplest accepted ones, the most accurate) within
     ``NICE_TOLERANCE`` or ``SNAP_SIGMAS`` standard errors of the constant
@@ -325,8 +324,14 @@ def snap_constants(
     more digits than the data require of the decimal value (any number used
     as an exponent: one more) and the loss stays acceptable - as is,
     or, for the simplest rationals (cost <= ``REFIT_COST``), after refitting
-    the other constants (at most ``max_refits`` refits). ``refit_drops=False``
-    tries dropping terms without refits only (cheap).
+    the other constants (at most ``max_refits`` refits). When every
+    remaining constant is near a simple rational and the data accept them
+    all together (:func:`snap_jointly`), those numbers are kept instead if
+    they describe the constants and the data in fewer digits
+    (:func:`_description`): one at a time, each constant is tested against
+    the others' fitted values, and correlated constants can wander off to
+    ``9/8`` and ``6*sqrt(3)/5`` where ``1`` and ``2`` fit all together.
+    ``refit_drops=False`` tries dropping terms without refits only (cheap).
     """
     current = [reference_loss]
     accepts = lambda loss: model.fitness.accepts(loss, current[0])
@@ -363,9 +368,9 @@ def snap_constants(
             del model.fixed[i]
         if accepts(loss):
             keep(i, trial, sp.Integer(0), loss)
+    # All at once (not applied yet: the shorter description of the two wins).
     joint = snap_jointly(model, current[0], allow_pi)
-    if joint is not None:
-        return max(current[0], joint)
+    start = (model.values.copy(), dict(model.fixed), current[0])
     errors = model.standard_errors() if model.fitness.noise.noisy else np.zeros(len(model.values))
     tolerances = [min(max(NICE_TOLERANCE, SNAP_SIGMAS * e / abs(v) if v else 0.0), MAX_TOLERANCE)
                   for v, e in zip(model.values, errors)]
@@ -399,14 +404,45 @@ def snap_constants(
                 chosen = (loss, trial, number, cost)
         if chosen is not None:
             keep(i, chosen[1], chosen[2], chosen[0])
+    if joint is not None:
+        numbers, values, loss = joint
+        greedy = (model.values, model.fixed, _description(model, start, current[0], allow_pi))
+        model.values, model.fixed = values, {**start[1], **numbers}
+        if _description(model, start, loss, allow_pi) < greedy[2]:
+            return max(start[2], loss)
+        model.values, model.fixed = greedy[0], greedy[1]
     return current[0]
 
 
-def snap_jointly(model: Parametric, reference_loss: float, allow_pi: bool = True) -> float | None:
-    """Fix every free constant of ``model`` at once to the simplest rational
-    near it (cost at most ``REFIT_COST``: ``2``, ``-1``, ``3/2``) if the data
-    accept them all together; returns the loss the next step is judged
-    against, or ``None`` when nothing was fixed.
+def _description(model: Parametric, start: tuple, loss: float, allow_pi: bool) -> float:
+    """Description length (nats, up to a constant) of the constants ``model``
+    fixed since ``start`` (values, fixed, loss) and of the data given them:
+    ``ln(10)`` per digit of each number (its cost in :func:`nice_numbers`;
+    a constant left free, the significant digits the data need of it) plus
+    half the chi-square its loss adds, ``n (loss - loss0) / (2 s2)``, with
+    ``s2`` the larger of ``loss0`` and the noise floor."""
+    noise = model.fitness.noise
+    reference = start[2]
+    digits = 0
+    for i in range(len(model.values)):
+        if i in start[1]:
+            continue
+        if i in model.fixed:
+            number = model.fixed[i]
+            digits += next((cost for n, cost in nice_numbers(float(number), allow_pi, 1e-12) if n == number), 12)
+        else:
+            digits += _digits_needed(model, i, lambda trial: model.fitness.accepts(trial, loss))
+    scale = max(reference, noise.variance, noise.numerical)
+    return math.log(10) * digits + noise.n * max(loss - reference, 0.0) / (2 * scale)
+
+
+def snap_jointly(model: Parametric, reference_loss: float,
+                 allow_pi: bool = True) -> tuple[dict[int, sp.Expr], np.ndarray, float] | None:
+    """The simplest rational near each free constant of ``model`` (cost at
+    most ``REFIT_COST``: ``2``, ``-1``, ``3/2``), if the data accept them all
+    together: ``(numbers, values, loss)``, the numbers by constant index,
+    the values and loss with them; ``None`` otherwise. ``model`` is not
+    changed.
 
     Constants fitted together are correlated, and one at a time each is
     tested against the others' fitted values: the data may reject the simple
@@ -415,8 +451,10 @@ def snap_jointly(model: Parametric, reference_loss: float, allow_pi: bool = True
     likelihood ratio with as many degrees of freedom as constants fixed
     (:meth:`NoiseFloor.margin`), nothing refitted. A number is a candidate
     only within the reach of that test (:meth:`NoiseFloor.reach` standard
-    errors, at least ``NICE_TOLERANCE``); if a constant has none, nothing is
-    fixed and :func:`snap_constants` goes one constant at a time.
+    errors, at least ``NICE_TOLERANCE``); if a constant has none, there is no
+    joint candidate. :func:`snap_constants` also goes one constant at a time,
+    and keeps whichever of the two describes the constants and the data in
+    fewer digits (:func:`_description`).
     """
     free = [i for i in range(len(model.values)) if i not in model.fixed]
     if len(free) < 2:
@@ -437,9 +475,7 @@ def snap_jointly(model: Parametric, reference_loss: float, allow_pi: bool = True
     loss = model.loss(trial)
     if not loss <= reference_loss + noise.margin(reference_loss, constants=len(free)):
         return None
-    model.values = trial
-    model.fixed.update(numbers)
-    return loss
+    return numbers, trial, loss
 
 
 def round_constants(model: Parametric, reference_loss: float) -> sp.Expr:

@@ -23,9 +23,11 @@ choose the one that leaves ``y / Y0`` the least to explain (``m*c**2``, not
 ``m*v**2``, for a relativistic energy). The inputs of ``Y0`` set the scale
 the others are measured by, as Buckingham's repeating variables do: among
 equally simple circuits, those holding them come first, and they go to the
-denominators of ratios (``x2/x1, y1/x1, y2/x1`` when ``Y0 = x1``); other
-groups hold them with the opposite sign to ``Y0``'s. Otherwise a group's
-sign makes most of its exponents positive.
+denominators of ratios (as many exponents up as down: ``x2/x1, y1/x1,
+y2/x1`` when ``Y0 = x1``); other groups hold them with the opposite sign to
+``Y0``'s on balance (a dot product of exponents). Otherwise a group's sign
+makes most of its exponents positive, and a ratio that nothing else orients
+is the one below 1 on most of the data.
 
 :func:`~medeq.discovery.dimensionless.discover_dimensionless` searches
 with it.
@@ -263,12 +265,12 @@ def analyse(names: Sequence[str], units: Sequence[str], response_unit: str,
     ``m*c**2/sqrt(1 - v**2/c**2)``: ``Phi`` stays near 1), else the first.
 
     The groups are measured by the inputs of ``Y0``: among equally simple
-    bases, the one whose groups hold most of them. A ratio of like
-    quantities holds them in its denominator (``x2/x1`` when ``Y0 = x1``,
-    and when ``Y0 = G*m**2/x1**2``); another group holds them with the
-    opposite sign to ``Y0``'s (``d*omega/c`` when ``Y0 = 1/d``); the others
-    have most exponents positive. When
-    neither decides (``v/c`` or ``c/v``), with data ``X`` the group is the
+    bases, the one whose groups hold most of them. A ratio (as many
+    exponents up as down) holds them in its denominator (``x2/x1`` when
+    ``Y0 = x1``, and when ``Y0 = G*m**2/x1**2``); another group holds them
+    with the opposite sign to ``Y0``'s on balance (``d*omega/c`` when
+    ``Y0 = 1/d``); the others have most exponents positive. When none of
+    these decides (``v/c`` or ``c/v``), with data ``X`` the group is the
     one below 1 on most of the data (in SI units), so that its orientation
     does not depend on the order of the inputs; without data, its first
     input is in the numerator.
@@ -291,8 +293,8 @@ def analyse(names: Sequence[str], units: Sequence[str], response_unit: str,
         scale = min(scales, key=lambda a: _log_spread(X, y, a))
     groups = pi_groups(inputs, anchor=[] if scale is None else [i for i, a in enumerate(scale) if a])
     if scale is not None:
-        # The inputs of Y0 set the scale the others are measured by (x2/x1
-        # rather than x1/x2 when Y0 = x1, or 1/x1**2).
+        # The inputs of Y0 set the scale the others are measured by: x2/x1
+        # rather than x1/x2 when Y0 = x1 or 1/x1**2; d*omega/c when Y0 = 1/d.
         groups = [tuple(-e for e in g) if _toward(g, scale) > 0 else g for g in groups]
     factors = None if X is None else [si_factor(u) for u in units]
     if factors is not None and None not in factors:
