@@ -17,7 +17,7 @@ surrogate, or here) from about ``m`` degrees of freedom, the ratio
 - :meth:`NoiseFloor.margin` - the likelihood-ratio margin for one
   simplification (one constant fixed or dropped): the loss may grow by
   ``chi2_1(1 - LEVEL_STEP) * s2 / n``, with ``s2`` the larger of the floor
-  and the current loss.
+  and the current loss (``chi2_k`` for ``k`` constants fixed at once).
 - :meth:`NoiseFloor.consistent` - the floor is lowered to what an equation
   actually achieves (``mse * n / (n - k)``) when that is lower: data cannot
   be noisier than an equation that fits them.
@@ -130,10 +130,10 @@ class NoiseFloor:
             + self.numerical
 
     def reach(self, constants: int = 1) -> float:
-        """How many standard errors from its fitted value a constant can be
-        fixed by a simplification that fixes ``constants`` constants at once
-        (:meth:`margin`): fixing that one alone, the others refitted, already
-        costs its distance squared in chi-square."""
+        """At most how many standard errors from its fitted value a constant
+        can be fixed by a simplification that fixes ``constants`` constants
+        at once (:meth:`margin`): fixing that one alone, the others refitted,
+        already costs its distance squared in chi-square (to first order)."""
         return math.sqrt(special.chdtri(max(int(constants), 1), LEVEL_STEP))
 
     def upper(self) -> "NoiseFloor":

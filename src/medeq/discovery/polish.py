@@ -2,7 +2,9 @@
 
 Every step that changes an expression is checked against the training data:
 a change is kept only if the loss stays statistically indistinguishable from
-the best refitted loss (:meth:`Fitness.accepts`). The steps, in order:
+the best refitted loss (:meth:`Fitness.accepts`, a likelihood-ratio test for
+one constant; :func:`snap_jointly`, which fixes several constants at once,
+tests them with as many degrees of freedom). The steps, in order:
 
 1. :func:`refit` - re-optimise every floating constant in float64 with
    Levenberg-Marquardt (engines such as Operon tune constants in float32);
@@ -14,7 +16,7 @@ the best refitted loss (:meth:`Fitness.accepts`). The steps, in order:
    digits than the data
    require of the decimal value (the simplest rationals may have the other
    constants refitted around them); one at a time, or all at once when the
-   data accept them together and that takes fewer digits
+   data accept them together and that is the shorter description
    (:func:`snap_jointly`);
 3. :func:`~.rewrites.simplify` - sympy simplification (with positive symbols where the
    data are positive, so ``sqrt(r**2)`` becomes ``r``), kept when it is
@@ -327,7 +329,7 @@ def snap_constants(
     the other constants (at most ``max_refits`` refits). When every
     remaining constant is near a simple rational and the data accept them
     all together (:func:`snap_jointly`), those numbers are kept instead if
-    they describe the constants and the data in fewer digits
+    they are the shorter description of the constants and the data
     (:func:`_description`): one at a time, each constant is tested against
     the others' fitted values, and correlated constants can wander off to
     ``9/8`` and ``6*sqrt(3)/5`` where ``1`` and ``2`` fit all together.
@@ -370,7 +372,7 @@ def snap_constants(
             keep(i, trial, sp.Integer(0), loss)
     # All at once (not applied yet: the shorter description of the two wins).
     joint = snap_jointly(model, current[0], allow_pi)
-    start = (model.values.copy(), dict(model.fixed), current[0])
+    start = (dict(model.fixed), current[0])
     errors = model.standard_errors() if model.fitness.noise.noisy else np.zeros(len(model.values))
     tolerances = [min(max(NICE_TOLERANCE, SNAP_SIGMAS * e / abs(v) if v else 0.0), MAX_TOLERANCE)
                   for v, e in zip(model.values, errors)]
@@ -406,33 +408,38 @@ def snap_constants(
             keep(i, chosen[1], chosen[2], chosen[0])
     if joint is not None:
         numbers, values, loss = joint
-        greedy = (model.values, model.fixed, _description(model, start, current[0], allow_pi))
-        model.values, model.fixed = values, {**start[1], **numbers}
+        greedy = (model.values, model.fixed, _description(model, start, model.loss(), allow_pi))
+        model.values, model.fixed = values, {**start[0], **numbers}
         if _description(model, start, loss, allow_pi) < greedy[2]:
-            return max(start[2], loss)
+            return max(start[1], loss)
         model.values, model.fixed = greedy[0], greedy[1]
     return current[0]
 
 
 def _description(model: Parametric, start: tuple, loss: float, allow_pi: bool) -> float:
     """Description length (nats, up to a constant) of the constants ``model``
-    fixed since ``start`` (values, fixed, loss) and of the data given them:
-    ``ln(10)`` per digit of each number (its cost in :func:`nice_numbers`;
-    a constant left free, the significant digits the data need of it) plus
-    half the chi-square its loss adds, ``n (loss - loss0) / (2 s2)``, with
-    ``s2`` the larger of ``loss0`` and the noise floor."""
+    fixed since ``start`` (the fixed constants and the loss then) and of the
+    data given them, ``loss`` being the model's: ``ln(10)`` per digit of
+    each number (its cost in :func:`nice_numbers`; a constant left free, the
+    significant digits the data need of it, at least the 2 that
+    :func:`round_constants` writes) plus, on noisy data, half the
+    chi-square the loss adds, ``n max(loss - loss0, 0) / (2 s2)``, with
+    ``s2`` the larger of ``loss0`` and the noise floor (exact data: the
+    digits alone, as both routes are then exact)."""
     noise = model.fitness.noise
-    reference = start[2]
+    reference = start[1]
     digits = 0
     for i in range(len(model.values)):
-        if i in start[1]:
+        if i in start[0]:
             continue
         if i in model.fixed:
             number = model.fixed[i]
-            digits += next((cost for n, cost in nice_numbers(float(number), allow_pi, 1e-12) if n == number), 12)
+            digits += next((cost for n, cost in nice_numbers(float(number), allow_pi, 1e-12) if n == number), 13)
         else:
-            digits += _digits_needed(model, i, lambda trial: model.fitness.accepts(trial, loss))
-    scale = max(reference, noise.variance, noise.numerical)
+            digits += max(_digits_needed(model, i, lambda trial_loss: model.fitness.accepts(trial_loss, loss)), 2)
+    if not noise.noisy:
+        return math.log(10) * digits
+    scale = max(reference, noise.variance)
     return math.log(10) * digits + noise.n * max(loss - reference, 0.0) / (2 * scale)
 
 
@@ -441,8 +448,8 @@ def snap_jointly(model: Parametric, reference_loss: float,
     """The simplest rational near each free constant of ``model`` (cost at
     most ``REFIT_COST``: ``2``, ``-1``, ``3/2``), if the data accept them all
     together: ``(numbers, values, loss)``, the numbers by constant index,
-    the values and loss with them; ``None`` otherwise. ``model`` is not
-    changed.
+    the values and loss with them; ``None`` otherwise, or when fewer than
+    two constants are free. ``model`` is not changed.
 
     Constants fitted together are correlated, and one at a time each is
     tested against the others' fitted values: the data may reject the simple
@@ -451,10 +458,11 @@ def snap_jointly(model: Parametric, reference_loss: float,
     likelihood ratio with as many degrees of freedom as constants fixed
     (:meth:`NoiseFloor.margin`), nothing refitted. A number is a candidate
     only within the reach of that test (:meth:`NoiseFloor.reach` standard
-    errors, at least ``NICE_TOLERANCE``); if a constant has none, there is no
-    joint candidate. :func:`snap_constants` also goes one constant at a time,
-    and keeps whichever of the two describes the constants and the data in
-    fewer digits (:func:`_description`).
+    errors; relative distance at least ``NICE_TOLERANCE``, at most
+    ``MAX_TOLERANCE``); if a constant has none, there is no joint candidate.
+    :func:`snap_constants` also goes one constant at a time, and keeps
+    whichever of the two is the shorter description of the constants and
+    the data (:func:`_description`).
     """
     free = [i for i in range(len(model.values)) if i not in model.fixed]
     if len(free) < 2:
@@ -512,7 +520,9 @@ def polish(
 ) -> tuple[sp.Expr, float]:
     """Refit, snap, simplify and round ``expr``; returns (expression, loss).
 
-    The result's loss is within :meth:`Fitness.accepts` of the refitted loss.
+    The result's loss is within :meth:`Fitness.accepts` of the refitted loss
+    for each constant fixed on its own, and within the test of as many
+    constants for those fixed together (:func:`snap_jointly`).
     Past ``deadline`` (``time.monotonic()``), steps are skipped: at worst
     the constants the data do not need are dropped and the others rounded.
     """
