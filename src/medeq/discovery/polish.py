@@ -168,6 +168,10 @@ class Parametric:
         self.fixed: dict[int, sp.Expr] = {}
         self.function = make_function(self.body, fitness.symbols, self.params)
 
+    def free(self) -> list[int]:
+        """Indices of the constants not in ``fixed``."""
+        return [i for i in range(len(self.values)) if i not in self.fixed]
+
     def loss(self, values: np.ndarray | None = None) -> float:
         values = self.values if values is None else values
         return self.fitness.mse(self.function(self.fitness.X, *values))
@@ -178,7 +182,7 @@ class Parametric:
 
         values = np.array(self.values if values is None else values, dtype=float)
         start = self.loss(values)
-        free = [i for i in range(len(values)) if i not in self.fixed]
+        free = self.free()
         if not free:
             return values, start
         y, root = self.fitness.y, self.fitness.root_weights
@@ -221,7 +225,7 @@ class Parametric:
         direction in which the prediction does not change (a null vector of
         the Jacobian, e.g. a common factor of numerator and denominator),
         the constant with the largest share of it."""
-        free = [i for i in range(len(self.values)) if i not in self.fixed]
+        free = self.free()
         if len(free) < 2:
             return []
         J = self.jacobian(free)
@@ -243,7 +247,7 @@ class Parametric:
         the sample weights), with
         ``s2`` the larger of the noise floor and the current loss."""
         errors = np.zeros(len(self.values))
-        free = [i for i in range(len(self.values)) if i not in self.fixed]
+        free = self.free()
         J = self.jacobian(free) if free else None
         if J is None:
             return errors
@@ -349,7 +353,6 @@ def snap_constants(
         current[0] = max(current[0], loss)
 
     late = lambda: deadline is not None and time.monotonic() > deadline
-    free = lambda: [i for i in range(len(model.values)) if i not in model.fixed]
 
     def dropped(i: int) -> np.ndarray:
         trial = model.values.copy()
@@ -358,25 +361,24 @@ def snap_constants(
 
     # Terms first, the least needed first (spurious terms gone before the
     # others are snapped), then nice numbers, the largest constant first.
-    for i in sorted(free(), key=lambda i: model.loss(dropped(i))):
+    for i in sorted(model.free(), key=lambda i: model.loss(dropped(i))):
         if late():
             break
         trial = dropped(i)
         loss = model.loss(trial)
-        if not accepts(loss) and drop_refits > 0 and len(free()) > 1:
+        if not accepts(loss) and drop_refits > 0 and len(model.free()) > 1:
             drop_refits -= 1
             model.fixed[i] = sp.Integer(0)
             trial, loss = model.refit(trial, max_nfev=50)
             del model.fixed[i]
         if accepts(loss):
             keep(i, trial, sp.Integer(0), loss)
+    errors = _errors(model)
     # All at once (not applied yet: the shorter description of the two wins).
-    joint = snap_jointly(model, current[0], allow_pi)
+    joint = snap_jointly(model, current[0], allow_pi, errors=errors)
     start = (dict(model.fixed), current[0])
-    errors = model.standard_errors() if model.fitness.noise.noisy else np.zeros(len(model.values))
-    tolerances = [min(max(NICE_TOLERANCE, SNAP_SIGMAS * e / abs(v) if v else 0.0), MAX_TOLERANCE)
-                  for v, e in zip(model.values, errors)]
-    options = {i: nice_numbers(model.values[i], allow_pi, tolerances[i]) for i in free()}
+    tolerances = [_tolerance(v, e, SNAP_SIGMAS) for v, e in zip(model.values, errors)]
+    options = {i: nice_numbers(model.values[i], allow_pi, tolerances[i]) for i in model.free()}
     # The constants that may be simplest first (a scale that may be 1 before a
     # 9.92 that may be 10 or pi**2: the refitted others then decide), the
     # largest first among equals.
@@ -443,13 +445,25 @@ def _description(model: Parametric, start: tuple, loss: float, allow_pi: bool) -
     return math.log(10) * digits + noise.n * max(loss - reference, 0.0) / (2 * scale)
 
 
-def snap_jointly(model: Parametric, reference_loss: float,
-                 allow_pi: bool = True) -> tuple[dict[int, sp.Expr], np.ndarray, float] | None:
+def _errors(model: Parametric) -> np.ndarray:
+    """Standard errors of the constants on noisy data; zeros on exact data."""
+    return model.standard_errors() if model.fitness.noise.noisy else np.zeros(len(model.values))
+
+
+def _tolerance(value: float, error: float, sigmas: float) -> float:
+    """Relative distance within which nice numbers are looked for: ``sigmas``
+    standard errors, at least ``NICE_TOLERANCE`` and at most ``MAX_TOLERANCE``."""
+    return min(max(NICE_TOLERANCE, sigmas * error / abs(value) if value else 0.0), MAX_TOLERANCE)
+
+
+def snap_jointly(model: Parametric, reference_loss: float, allow_pi: bool = True,
+                 errors: np.ndarray | None = None) -> tuple[dict[int, sp.Expr], np.ndarray, float] | None:
     """The simplest rational near each free constant of ``model`` (cost at
     most ``REFIT_COST``: ``2``, ``-1``, ``3/2``), if the data accept them all
     together: ``(numbers, values, loss)``, the numbers by constant index,
     the values and loss with them; ``None`` otherwise, or when fewer than
-    two constants are free. ``model`` is not changed.
+    two constants are free. ``model`` is not changed. ``errors``: the
+    constants' standard errors, if already computed (:func:`_errors`).
 
     Constants fitted together are correlated, and one at a time each is
     tested against the others' fitted values: the data may reject the simple
@@ -464,17 +478,16 @@ def snap_jointly(model: Parametric, reference_loss: float,
     whichever of the two is the shorter description of the constants and
     the data (:func:`_description`).
     """
-    free = [i for i in range(len(model.values)) if i not in model.fixed]
+    free = model.free()
     if len(free) < 2:
         return None
     noise = model.fitness.noise
-    errors = model.standard_errors() if noise.noisy else np.zeros(len(model.values))
+    errors = _errors(model) if errors is None else errors
     reach = noise.reach(len(free))
     trial, numbers = model.values.copy(), {}
     for i in free:
         value = model.values[i]
-        tolerance = min(max(NICE_TOLERANCE, reach * errors[i] / abs(value) if value else 0.0), MAX_TOLERANCE)
-        simple = [number for number, cost in nice_numbers(value, allow_pi, tolerance)
+        simple = [number for number, cost in nice_numbers(value, allow_pi, _tolerance(value, errors[i], reach))
                   if number.is_Rational and cost <= REFIT_COST]
         if not simple:
             return None
